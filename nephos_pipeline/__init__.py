@@ -1,0 +1,1 @@
+"""Nephos batch layer: DynamoDB extracts -> warehouse -> measured, explained insights."""

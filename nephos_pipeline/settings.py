@@ -1,0 +1,60 @@
+"""Configuration read from the environment *when called*, never at import time.
+
+Everything that decides "local or production" lives in ``nephos_pipeline.resources``;
+this module only names the settings and their defaults so the CLI, the resources and the
+tests agree on them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_METRICS_TABLE = "nephos-metrics"
+DEFAULT_ALERTS_TABLE = "nephos-alerts"
+DEFAULT_INSTANCES_TABLE = "nephos-instances"
+DEFAULT_DYNAMODB_PORT = 8765
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class TableNames:
+    metrics: str = DEFAULT_METRICS_TABLE
+    alerts: str = DEFAULT_ALERTS_TABLE
+    instances: str = DEFAULT_INSTANCES_TABLE
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TableNames:
+        env = os.environ if env is None else env
+        return cls(
+            metrics=env.get("NEPHOS_METRICS_TABLE") or DEFAULT_METRICS_TABLE,
+            alerts=env.get("NEPHOS_ALERTS_TABLE") or DEFAULT_ALERTS_TABLE,
+            instances=env.get("NEPHOS_INSTANCES_TABLE") or DEFAULT_INSTANCES_TABLE,
+        )
+
+
+def nephos_home(env: Mapping[str, str] | None = None) -> Path:
+    """All local state (warehouse files, DynamoDB snapshot, Dagster home) lives here."""
+    env = os.environ if env is None else env
+    return Path(env.get("NEPHOS_HOME") or "./.nephos").resolve()
+
+
+def region(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def dynamodb_endpoint(env: Mapping[str, str] | None = None) -> str | None:
+    """``None`` means real AWS."""
+    env = os.environ if env is None else env
+    return env.get("NEPHOS_DYNAMODB_ENDPOINT_URL") or None
+
+
+def warehouse_kind(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    kind = (env.get("NEPHOS_WAREHOUSE") or "local").strip().lower()
+    if kind not in {"local", "snowflake"}:
+        raise ValueError(f"NEPHOS_WAREHOUSE must be 'local' or 'snowflake', got {kind!r}")
+    return kind
