@@ -1,0 +1,125 @@
+"""Read DynamoDB the cheap way: Query per instance and window, never a Scan per hour.
+
+Items are returned in low-level AttributeValue form (``{"N": "42.5"}``): the contract
+check in ``nephos_pipeline.ingest.records`` needs to see the types as written, and skipping
+boto3's high-level deserialiser is also the fastest path. Every function paginates fully.
+
+Access paths:
+- Metrics: ``Query`` on ``instance_id = :id AND timestamp BETWEEN :start AND :end`` per
+  instance (ids from the Instances table), a few instances in parallel.
+- Instances: parallel ``Scan`` (``Segment``/``TotalSegments``); the table is one item per host.
+- Alerts: the table's only key is ``alert_id`` and items change in place, so the cheapest
+  *correct* path without a secondary index is a parallel Scan with a filter on the window.
+  Alerts are a few items per incident, so the read cost is small; an alert whose
+  ``created_at`` is missing or not a number is returned by every window so it is rejected
+  visibly rather than silently skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+Item = dict[str, dict[str, Any]]
+
+
+@dataclass
+class ReadStats:
+    requests: int = 0
+    items: int = 0
+    scanned: int = 0
+
+
+def to_ms(moment: datetime) -> int:
+    """UTC datetime (naive means UTC) to epoch milliseconds."""
+    from datetime import UTC
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def query_instance(client: Any, table: str, instance_id: str, start_ms: int, end_ms: int) -> tuple[list[Item], ReadStats]:
+    """All items of one instance with ``start_ms <= timestamp < end_ms``."""
+    stats = ReadStats()
+    items: list[Item] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "instance_id = :id AND #ts BETWEEN :s AND :e",
+        "ExpressionAttributeNames": {"#ts": "timestamp"},
+        "ExpressionAttributeValues": {":id": {"S": instance_id}, ":s": {"N": str(start_ms)}, ":e": {"N": str(end_ms - 1)}},
+    }
+    while True:
+        page = client.query(**kwargs)
+        stats.requests += 1
+        stats.scanned += page.get("ScannedCount", 0)
+        items += page.get("Items", [])
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            break
+        kwargs["ExclusiveStartKey"] = last
+    stats.items = len(items)
+    return items, stats
+
+
+def query_metrics(
+    client: Any, table: str, instance_ids: Sequence[str], start: datetime, end: datetime, workers: int = 4
+) -> Iterator[tuple[str, list[Item], ReadStats]]:
+    """Yield ``(instance_id, items, stats)`` per instance; ``workers`` queries run at once."""
+    start_ms, end_ms = to_ms(start), to_ms(end)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [(iid, pool.submit(query_instance, client, table, iid, start_ms, end_ms)) for iid in instance_ids]
+        for iid, future in futures:
+            items, stats = future.result()
+            yield iid, items, stats
+
+
+def _scan_segment(client: Any, kwargs: dict[str, Any], segment: int, total: int) -> tuple[list[Item], ReadStats]:
+    stats = ReadStats()
+    items: list[Item] = []
+    kwargs = {**kwargs, "Segment": segment, "TotalSegments": total}
+    while True:
+        page = client.scan(**kwargs)
+        stats.requests += 1
+        stats.scanned += page.get("ScannedCount", 0)
+        items += page.get("Items", [])
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            break
+        kwargs["ExclusiveStartKey"] = last
+    stats.items = len(items)
+    return items, stats
+
+
+def parallel_scan(client: Any, table: str, segments: int = 4, **filters: Any) -> tuple[list[Item], ReadStats]:
+    kwargs: dict[str, Any] = {"TableName": table, **filters}
+    total = ReadStats()
+    items: list[Item] = []
+    with ThreadPoolExecutor(max_workers=segments) as pool:
+        for seg_items, stats in pool.map(lambda s: _scan_segment(client, kwargs, s, segments), range(segments)):
+            items += seg_items
+            total.requests += stats.requests
+            total.scanned += stats.scanned
+    total.items = len(items)
+    return items, total
+
+
+def scan_instances(client: Any, table: str, segments: int = 4) -> tuple[list[Item], ReadStats]:
+    return parallel_scan(client, table, segments)
+
+
+def scan_alerts(client: Any, table: str, start: datetime, end: datetime, segments: int = 4) -> tuple[list[Item], ReadStats]:
+    """Alerts created in ``[start, end)``, plus any whose ``created_at`` is unusable."""
+    return parallel_scan(
+        client,
+        table,
+        segments,
+        FilterExpression=(
+            "(created_at BETWEEN :s AND :e) OR attribute_not_exists(created_at) "
+            "OR NOT attribute_type(created_at, :n)"
+        ),
+        ExpressionAttributeValues={":s": {"N": str(to_ms(start))}, ":e": {"N": str(to_ms(end) - 1)}, ":n": {"S": "N"}},
+    )

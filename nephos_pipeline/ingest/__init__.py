@@ -1,0 +1,1 @@
+"""Extract from DynamoDB, validate against the data contract, land, and MERGE."""

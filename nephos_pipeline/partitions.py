@@ -1,0 +1,36 @@
+"""Partition definitions shared by every asset chain (UTC).
+
+One start date for all of them: Dagster splits single-run backfills unpredictably when
+assets in one chain start on different dates (dagster issue #19625).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dagster import HourlyPartitionsDefinition, TimeWindowPartitionsDefinition
+
+DEFAULT_START = "2026-01-01-00:00"
+
+
+@dataclass(frozen=True)
+class Partitions:
+    hourly: HourlyPartitionsDefinition
+    quarter_hourly: TimeWindowPartitionsDefinition
+    six_hourly: TimeWindowPartitionsDefinition
+
+    @classmethod
+    def build(cls, env: Mapping[str, str] | None = None) -> Partitions:
+        """``NEPHOS_PARTITIONS_START`` (``YYYY-MM-DD-HH:MM``, UTC) moves the first partition."""
+        env = os.environ if env is None else env
+        start = env.get("NEPHOS_PARTITIONS_START") or DEFAULT_START
+        fmt = "%Y-%m-%d-%H:%M"
+        return cls(
+            hourly=HourlyPartitionsDefinition(start_date=start, timezone="UTC"),
+            quarter_hourly=TimeWindowPartitionsDefinition(
+                start=start, cron_schedule="*/15 * * * *", fmt=fmt, timezone="UTC"
+            ),
+            six_hourly=TimeWindowPartitionsDefinition(start=start, cron_schedule="0 */6 * * *", fmt=fmt, timezone="UTC"),
+        )

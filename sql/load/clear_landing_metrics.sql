@@ -1,0 +1,2 @@
+DELETE FROM LANDING_METRICS
+WHERE TS >= %(window_start)s::TIMESTAMP_NTZ AND TS < %(window_end)s::TIMESTAMP_NTZ
