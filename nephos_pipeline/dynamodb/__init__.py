@@ -1,0 +1,1 @@
+"""Local and production DynamoDB plumbing: table specs, the local moto server, snapshots."""

@@ -1,0 +1,1 @@
+"""Tests for the DynamoDB table specs and the local DynamoDB-compatible server."""

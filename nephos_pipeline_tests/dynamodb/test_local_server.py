@@ -1,0 +1,193 @@
+"""The local server's persistence and the ``nephos dynamodb`` command, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from nephos_pipeline.dynamodb import local_server
+from nephos_pipeline.dynamodb.local_server import MANIFEST_NAME, LocalDynamoDB
+from nephos_pipeline.dynamodb.tables import ensure_tables, stream_arn
+from nephos_pipeline.settings import TableNames
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _scan_all(client, table_name):
+    items = []
+    for page in client.get_paginator("scan").paginate(TableName=table_name):
+        items += page["Items"]
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=repr))
+
+
+def _metric(i: int) -> dict:
+    return {
+        "instance_id": {"S": f"i-{i % 3:04d}"},
+        "timestamp": {"N": str(1_732_600_000_000 + i * 60_000)},
+        "cpu_usage": {"N": f"{i % 100}.25"},
+    }
+
+
+def test_save_stop_restore_round_trips_items_exactly(tmp_path, monkeypatch):
+    monkeypatch.setattr(local_server, "SCAN_PAGE_SIZE", 7)  # force scan pagination
+    names = TableNames()
+    instance = {
+        "instance_id": {"S": "i-0001"},
+        "hostname": {"S": "web-1"},
+        "tags": {"M": {"env": {"S": "prod"}, "team": {"S": "core"}}},
+        "big": {"N": "12345678901234567890123456789012345678"},  # 38 digits: beyond float
+        "tiny": {"N": "-0.000000000000000000000000000001"},
+        "blob": {"B": b"\x00\xffbinary"},
+        "sets": {"L": [{"SS": ["a", "b"]}, {"NS": ["1", "2.5"]}, {"BS": [b"x"]}, {"NULL": True}]},
+        "flag": {"BOOL": False},
+    }
+    metrics = [_metric(i) for i in range(60)]  # > 2 batches of 25
+
+    # Separate moto accounts: in one process both servers share moto's backend.
+    with LocalDynamoDB(account_id="111111111111") as first:
+        client = first.client()
+        ensure_tables(client, names)
+        client.put_item(TableName=names.instances, Item=instance)
+        for item in metrics:
+            client.put_item(TableName=names.metrics, Item=item)
+        old_arn = stream_arn(client, names.metrics)
+        assert first.save(tmp_path) == {names.metrics: 60, names.alerts: 0, names.instances: 1}
+        saved = {name: _scan_all(client, name) for name in (names.metrics, names.instances)}
+
+    with LocalDynamoDB(account_id="222222222222") as second:
+        client = second.client()
+        assert client.list_tables()["TableNames"] == []
+        assert second.restore(tmp_path) == {names.metrics: 60, names.alerts: 0, names.instances: 1}
+        for name, items in saved.items():
+            assert _scan_all(client, name) == items
+        assert (
+            client.get_item(TableName=names.instances, Key={"instance_id": {"S": "i-0001"}})["Item"]
+            == instance
+        )
+        new_arn = stream_arn(client, names.metrics)
+        assert new_arn is not None and new_arn != old_arn  # consumers see a recreated table
+        assert ensure_tables(client, names)  # a restored table satisfies the contract
+
+
+def test_save_is_atomic_and_drops_the_previous_generation(tmp_path):
+    with LocalDynamoDB(account_id="333333333333") as server:
+        client = server.client()
+        ensure_tables(client, TableNames())
+        server.save(tmp_path)
+        first = json.loads((tmp_path / MANIFEST_NAME).read_text())
+        client.put_item(TableName="nephos-alerts", Item={"alert_id": {"S": "a-1"}})
+        server.save(tmp_path)
+        second = json.loads((tmp_path / MANIFEST_NAME).read_text())
+
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == sorted([MANIFEST_NAME, *(t["file"] for t in second["tables"])])  # no temp files, no stale
+    assert not {t["file"] for t in first["tables"]} & set(files)
+    assert {t["spec"]["TableName"]: t["item_count"] for t in second["tables"]}["nephos-alerts"] == 1
+    assert all(t["spec"]["StreamSpecification"]["StreamEnabled"] for t in second["tables"])
+
+
+def test_autosave_runs_in_the_background_and_stop_saves(tmp_path):
+    server = LocalDynamoDB(account_id="444444444444", snapshot_dir=tmp_path, autosave_seconds=0.2)
+    with server:
+        ensure_tables(server.client(), TableNames())
+        deadline = time.monotonic() + 5
+        while not server.has_snapshot() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.has_snapshot(), "autosave never wrote a manifest"
+        server.client().put_item(TableName="nephos-alerts", Item={"alert_id": {"S": "late"}})
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text())
+    counts = {t["spec"]["TableName"]: t["item_count"] for t in manifest["tables"]}
+    assert counts["nephos-alerts"] == 1  # the final save on stop caught the last write
+
+
+def test_busy_port_fails_fast_instead_of_hanging(dynamodb_server):
+    port = int(dynamodb_server.endpoint_url.rsplit(":", 1)[1])
+    with pytest.raises(OSError, match="cannot listen"):
+        LocalDynamoDB(port=port).start()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_cli(home: Path, port: int) -> tuple[subprocess.Popen, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEPHOS_")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nephos_pipeline.cli.main",
+            "dynamodb",
+            "--port",
+            str(port),
+            "--home",
+            str(home),
+            "--autosave-seconds",
+            "0",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stdout:  # the export line is printed once the tables are ready
+        if line.startswith("export NEPHOS_DYNAMODB_ENDPOINT_URL="):
+            return proc, line.strip().split("=", 1)[1]
+    proc.kill()
+    raise AssertionError(f"nephos dynamodb exited early: {proc.wait()} {proc.stderr.read()}")
+
+
+def _stop_cli(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    return out
+
+
+def _client(endpoint: str):
+    """A plain boto3 client, as any other tool pointed at the endpoint would build it."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.mark.timeout(60)  # reading the child's stdout would otherwise block forever on a hang
+def test_cli_serves_and_saves_on_sigterm_then_restores(tmp_path):
+    port = _free_port()
+    proc, endpoint = _start_cli(tmp_path, port)
+    try:
+        assert endpoint == f"http://127.0.0.1:{port}"
+        client = _client(endpoint)
+        assert sorted(client.list_tables()["TableNames"]) == [
+            "nephos-alerts",
+            "nephos-instances",
+            "nephos-metrics",
+        ]
+        client.put_item(TableName="nephos-instances", Item={"instance_id": {"S": "i-cli"}, "tags": {"M": {}}})
+    finally:
+        out = _stop_cli(proc)
+    assert "saved snapshot" in out
+    assert (tmp_path / "dynamodb" / MANIFEST_NAME).is_file()
+
+    proc, endpoint = _start_cli(tmp_path, 0)  # a new process: only the snapshot carries the data
+    try:
+        item = _client(endpoint).get_item(TableName="nephos-instances", Key={"instance_id": {"S": "i-cli"}})
+        assert item["Item"] == {"instance_id": {"S": "i-cli"}, "tags": {"M": {}}}
+    finally:
+        _stop_cli(proc)
