@@ -1,0 +1,130 @@
+"""The Cortex statements and the parsing of what they return.
+
+Statement text is constant; the only bound values are the model name, temperature and
+max_tokens (client-side pyformat binding turns them into literals, so the parameter
+object stays a constant as the functions expect) and the JSON batch of prompts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from nephos_pipeline.insights.llm.base import NarratorError, Reply
+from nephos_pipeline.insights.llm.validate import FIELDS, RAW_MAX_BYTES
+
+MAX_BATCH_CHARS = 800_000  # Snowflake statement text is limited to about 1 MB
+_ENVELOPE_MAX_BYTES = 4 * RAW_MAX_BYTES
+
+_FROM_BATCH = "FROM TABLE(FLATTEN(input => PARSE_JSON(%(batch)s))) t\nORDER BY t.index"
+
+AI_COMPLETE_SQL = f"""SELECT t.value:k::string AS k,
+       AI_COMPLETE(
+           model => %(model)s,
+           prompt => t.value:prompt::string,
+           model_parameters => {{'temperature': %(temperature)s, 'max_tokens': %(max_tokens)s}},
+           response_format => {{
+               'type': 'json',
+               'schema': {{
+                   'type': 'object',
+                   'properties': {{
+                       'title': {{'type': 'string'}},
+                       'description': {{'type': 'string'}},
+                       'recommendations': {{'type': 'string'}}
+                   }},
+                   'required': ['title', 'description', 'recommendations']
+               }}
+           }},
+           show_details => TRUE
+       ) AS response
+{_FROM_BATCH}"""
+
+COMPLETE_SQL = f"""SELECT t.value:k::string AS k,
+       SNOWFLAKE.CORTEX.COMPLETE(
+           %(model)s,
+           [{{'role': 'user', 'content': t.value:prompt::string}}],
+           {{'temperature': %(temperature)s, 'max_tokens': %(max_tokens)s}}
+       ) AS response
+{_FROM_BATCH}"""
+
+_PING = {
+    "AI_COMPLETE": "SELECT AI_COMPLETE(model => %(model)s, prompt => %(prompt)s, "
+    "model_parameters => {'temperature': 0, 'max_tokens': 5}) AS response",
+    "COMPLETE": "SELECT SNOWFLAKE.CORTEX.COMPLETE(%(model)s, %(prompt)s) AS response",
+}
+
+
+def _function(function: str) -> str:
+    name = str(function or "").strip().upper().removeprefix("SNOWFLAKE.CORTEX.")
+    if name not in _PING:
+        raise NarratorError("bad_config", f"function must be AI_COMPLETE or COMPLETE, got {function!r}")
+    return name
+
+
+def statement_sql(function: str) -> str:
+    """The batch statement for ``function`` ('AI_COMPLETE' or 'COMPLETE')."""
+    return AI_COMPLETE_SQL if _function(function) == "AI_COMPLETE" else COMPLETE_SQL
+
+
+def ping_sql(function: str) -> str:
+    return _PING[_function(function)]
+
+
+def _tokens(usage: Any, key: str) -> int:
+    try:
+        return max(int(usage.get(key) or 0), 0) if isinstance(usage, Mapping) else 0
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def parse_response(cell: Any) -> Reply:
+    """One RESPONSE cell -> Reply with the model's content and token usage.
+
+    Tolerates every documented shape: the detailed object as VARIANT text or dict,
+    ``choices[0].messages`` as text or object, ``structured_output[0].raw_message``,
+    and a plain string when details were not returned.
+    """
+    if cell is None:
+        return Reply(failure="null_response")  # AI_COMPLETE returns NULL for a failed row
+    if isinstance(cell, bytes | bytearray):
+        cell = bytes(cell).decode("utf-8", errors="replace")
+    if isinstance(cell, str):
+        if len(cell.encode("utf-8", errors="replace")) > _ENVELOPE_MAX_BYTES:
+            return Reply(failure="too_long")
+        try:
+            envelope = json.loads(cell)
+        except ValueError:
+            return Reply(raw=cell)  # plain completion text; the validator decides
+    else:
+        envelope = cell
+    if not isinstance(envelope, Mapping):
+        return Reply(raw=cell)
+    usage = envelope.get("usage")
+    tokens = {"prompt_tokens": _tokens(usage, "prompt_tokens"), "completion_tokens": _tokens(usage, "completion_tokens")}
+    structured, choices = envelope.get("structured_output"), envelope.get("choices")
+    if isinstance(structured, list) and structured and isinstance(structured[0], Mapping):
+        content = structured[0].get("raw_message")
+    elif isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
+        first = choices[0]
+        message = first.get("message")
+        content = first.get("messages", message.get("content") if isinstance(message, Mapping) else None)
+    elif all(name in envelope for name in FIELDS):
+        content = envelope  # structured output returned without details
+    else:
+        return Reply(failure="bad_response", **tokens)
+    if content is None or content == "":
+        return Reply(failure="empty", **tokens)
+    return Reply(raw=content, **tokens)
+
+
+def reason_for(exc: BaseException) -> str:
+    """A stored failure code for an exception raised by the statement."""
+    text = str(exc).lower()
+    if "timeout" in text or "timed out" in text or "canceled" in text or "cancelled" in text:
+        return "timeout"
+    if ("unknown function" in text or "does not exist" in text) and "complete" in text:
+        return "function_unavailable"
+    if "model" in text and ("unavailable" in text or "not found" in text or "unknown model" in text):
+        return "model_unavailable"
+    return "cortex_error"

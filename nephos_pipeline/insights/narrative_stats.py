@@ -1,0 +1,146 @@
+"""Deterministic wording for the statistical findings: anomaly, trend, correlation.
+
+Each builder returns (title, description, recommendations), reads only the evidence keys
+its analysis produces and tolerates any of them being absent; the wording follows the
+seed's example "Memory 4.2σ above normal on prod-web-01".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nephos_pipeline.insights.findings import Finding
+from nephos_pipeline.insights.sanitize import clean_name, clean_text
+from nephos_pipeline.insights.wording import (
+    amount,
+    clock,
+    fmt,
+    host,
+    items,
+    metric_label,
+    num,
+    parse_ts,
+    sentence,
+    when,
+    where,
+)
+
+Parts = tuple[str, str, list[str]]
+
+
+def _check(metric: Any, name: str, at: str | None) -> str:
+    label = metric_label(metric)
+    suffix = f" around {at}" if at else ""
+    if label == "CPU":
+        return f"Check running processes on {name}{suffix}"
+    if label == "Memory":
+        return f"Check per-process memory on {name}{suffix} and look for leaks"
+    if label == "Disk":
+        return f"Check what wrote to disk on {name}{suffix} (logs, temp files, backups)"
+    return f"Check what was running on {name}{suffix}"
+
+
+def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str] | None:
+    """The deployment closest to the anomaly, if within an hour: (sentence, instance)."""
+    at = parse_ts(tick)
+    best = None
+    for dep in items(context.get("deployments"), 20) if at else []:
+        dep_at = parse_ts(dep.get("at"))
+        if dep_at is not None and abs((dep_at - at).total_seconds()) <= 3600:
+            gap = (at - dep_at).total_seconds()
+            if best is None or abs(gap) < abs(best[0]):
+                best = (gap, dep, dep_at)
+    if best is None:
+        return None
+    gap, dep, dep_at = best
+    instance = clean_name(dep.get("instance_id"), default="this host")
+    minutes = int(abs(gap) // 60)
+    relation = "after" if gap >= 0 else "before"
+    when_text = "at the same time as" if minutes == 0 else f"{minutes} minutes {relation}"
+    return f"It came {when_text} a deployment to {instance} ({dep_at:%H:%M} UTC).", instance
+
+
+def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
+    label, place, name = metric_label(f.metric), where(f.subject), host(f.subject)
+    z, value = num(ev, "z"), num(ev, "value")
+    center, spread = num(ev, "baseline_center"), num(ev, "baseline_spread")
+    direction = ev.get("direction") if ev.get("direction") in ("above", "below") else None
+    direction = direction or (None if z is None else ("above" if z >= 0 else "below"))
+    z_text = fmt(abs(z)) if z is not None else None
+    title = f"{label} {z_text}σ {direction or 'away from'} normal {place}" if z_text else f"Unusual {label} reading {place}"
+    at, at_clock = when(ev.get("tick")), clock(ev.get("tick"))
+    value_text, center_text = amount(value, f.metric), amount(center, f.metric)
+    lead = f"{label} {place} reached {value_text}" if value_text else f"{label} {place} left its normal range"
+    lead += f" at {at}." if at else "."
+    if center_text and spread is not None and spread > 0:
+        base = f"Its baseline is {center_text} with a typical spread of {amount(spread, f.metric)}"
+        base += f", so this is {z_text}σ {direction or 'away from'} normal." if z_text else "."
+    elif center_text and spread == 0:
+        base = f"Its baseline was flat at {center_text} with no variation, so any change stands out."
+    else:
+        base = f"Its baseline is {center_text}." if center_text else None
+    method = clean_text(ev.get("method"), 40)
+    context = ev.get("context") if isinstance(ev.get("context"), Mapping) else {}
+    deployment = _nearest_deployment(context, ev.get("tick"))
+    alerts = items(context.get("alerts"), 1)
+    alert = None
+    if alerts:
+        message = clean_text(alerts[0].get("message"), 160)
+        severity = clean_text(alerts[0].get("severity"), 20)
+        alert = f'An alert fired nearby{f" ({severity})" if severity else ""}: "{message}".' if message else None
+    description = sentence(
+        lead, base, f"Detected with the {method} method." if method else None,
+        deployment[0] if deployment else None, alert,
+    )
+    if deployment:
+        recs = [
+            f"Review the deployment to {deployment[1]} and roll back if it caused this",
+            _check(f.metric, name, at_clock),
+            f"Add a pre-deployment health check for {label}",
+        ]
+    else:
+        recs = [
+            _check(f.metric, name, at_clock),
+            "Compare with the same time on previous days to see whether it recurs",
+            f"If it continues, add capacity or an alert {place}",
+        ]
+    return title, description, recs
+
+
+def trend(f: Finding, ev: Mapping[str, Any]) -> Parts:
+    label, place, unit = metric_label(f.metric), where(f.subject), ev.get("unit")
+    slope, r2, p = num(ev, "slope_per_hour"), num(ev, "r2"), num(ev, "p_value")
+    start, end, n = amount(num(ev, "start_value"), f.metric, unit), amount(num(ev, "end_value"), f.metric, unit), fmt(num(ev, "n"), 0)
+    if slope is None:
+        direction = "changing"
+    else:
+        direction = "rising" if slope > 0 else "falling" if slope < 0 else "flat"
+    rate = amount(slope, f.metric, unit, 2)
+    title = f"{label} {direction} {place}" + (f" ({'+' if slope and slope > 0 else ''}{rate} per hour)" if rate and slope else "")
+    fit = ", ".join(x for x in (f"R² {fmt(r2, 2)}" if r2 is not None else "", f"p {fmt(p, 3)}" if p is not None else "") if x)
+    description = sentence(
+        f"{label} {place} went from {start} to {end} over the window" + (f" ({n} samples)." if n else ".") if start and end else f"{label} {place} shows a steady trend over the window.",
+        f"That is a change of {rate} per hour" + (f" ({fit})." if fit else ".") if rate else None,
+    )
+    if slope is not None and slope < 0:
+        recs = ["Confirm the drop is expected (less traffic, a finished job)", f"Check that the service {place} is still healthy", "No action is needed if the drop is expected"]
+    else:
+        recs = [f"Find what is driving {label} {place}", "Check whether it follows load or a single process", "Plan capacity before it reaches alert thresholds"]
+    return title, description, recs
+
+
+def correlation(f: Finding, ev: Mapping[str, Any]) -> Parts:
+    a, b, place = metric_label(ev.get("metric_a")), metric_label(ev.get("metric_b")), where(f.subject)
+    r, n = num(ev, "r"), fmt(num(ev, "n"), 0)
+    together = "move in opposite directions" if r is not None and r < 0 else "move together"
+    title = f"{a} and {b} {together} {place}" + (f" (r = {fmt(r, 2)})" if r is not None else "")
+    strength = None if r is None else "strong" if abs(r) >= 0.8 else "moderate" if abs(r) >= 0.5 else "weak"
+    description = sentence(
+        f"Over {n} samples, {a} and {b} {place}" if n else f"{a} and {b} {place}",
+        f"had a {strength} correlation of {fmt(r, 2)}." if r is not None else "are correlated.",
+        f"When one rises, the other tends to {'fall' if r is not None and r < 0 else 'rise'}.",
+        "Correlation alone does not show which one causes the other.",
+    )
+    recs = [f"Check whether one workload drives both {a} and {b}", "Chart them together to see which one leads", "Tune alerts so one cause does not page twice"]
+    return title, description, recs

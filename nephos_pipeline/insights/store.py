@@ -1,0 +1,146 @@
+"""Write findings to AI_INSIGHTS: narrate only what is new, then one MERGE.
+
+Lifecycle rules:
+- identity is the finding's fingerprint; ``INSIGHT_ID`` is derived from it (uuid5), and
+  ``CREATED_AT`` is the end of the window that first produced it, so re-runs and backfills
+  write identical rows;
+- a finding seen again moves ``LAST_SEEN_AT`` and ``EXPIRES_AT`` forward and does *not* call
+  the LLM again;
+- the expiry is counted from the last time the finding was seen (per-type lifetimes).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from nephos_pipeline.insights.findings import Finding, Narrative
+from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.warehouse import Warehouse
+
+_NAMESPACE = uuid.UUID("6f1f6f0e-3c55-4a8e-9a52-6e6570686f73")
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long an insight stays active after it was last seen (defaults from the seed)."""
+
+    anomaly: timedelta = timedelta(days=1)
+    pattern: timedelta = timedelta(days=3)
+    prediction: timedelta = timedelta(days=7)
+    summary: timedelta = timedelta(days=1)
+
+    def for_type(self, insight_type: str) -> timedelta:
+        return getattr(self, insight_type)
+
+
+@dataclass
+class SaveResult:
+    created: list[tuple[Finding, Narrative]] = field(default_factory=list)
+    seen_again: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    failures: list[str] = field(default_factory=list)
+    llm_calls: int = 0
+
+
+def insight_id(fingerprint: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, fingerprint))
+
+
+def _known(warehouse: Warehouse, conn: Any, findings: Sequence[Finding]) -> set[str]:
+    warehouse.execute(load_sql("insights/stage_fingerprints.sql"), conn=conn)
+    warehouse.write_frame(conn, pd.DataFrame({"FINGERPRINT": [f.fingerprint for f in findings]}), "STG_FINGERPRINTS")
+    return set(warehouse.query(load_sql("insights/known_fingerprints.sql"), None, conn).fingerprint)
+
+
+def _row(f: Finding, n: Narrative | None, lifetimes: Lifetimes) -> dict[str, Any]:
+    return {
+        "INSIGHT_ID": insight_id(f.fingerprint),
+        "INSIGHT_TYPE": f.insight_type,
+        "FINGERPRINT": f.fingerprint,
+        "SEVERITY": f.severity,
+        "TITLE": n.title if n else "",
+        "DESCRIPTION": n.description if n else "",
+        "RECOMMENDATIONS": n.recommendations if n else "",
+        "CONFIDENCE_SCORE": float(min(1.0, max(0.0, f.confidence))),
+        "AFFECTED_INSTANCES": json.dumps(list(f.affected_instances), ensure_ascii=False),
+        "METRIC": f.metric,
+        "WINDOW_START": f.window_start,
+        "WINDOW_END": f.window_end,
+        "EVIDENCE": json.dumps(f.evidence, ensure_ascii=False, default=str, allow_nan=False),
+        "MODEL": n.model if n else None,
+        "AI_GENERATED": bool(n.ai_generated) if n else False,
+        "PROMPT_TOKENS": int(n.prompt_tokens) if n else 0,
+        "COMPLETION_TOKENS": int(n.completion_tokens) if n else 0,
+        "CREATED_AT": f.first_seen_at or f.window_end,
+        "LAST_SEEN_AT": f.window_end,
+        "EXPIRES_AT": f.window_end + lifetimes.for_type(f.insight_type),
+    }
+
+
+def save_findings(
+    warehouse: Warehouse,
+    narrator: Any,
+    findings: Sequence[Finding],
+    lifetimes: Lifetimes | None = None,
+) -> SaveResult:
+    """Narrate new findings (one LLM batch) and MERGE all of them into AI_INSIGHTS."""
+    lifetimes = lifetimes or Lifetimes()
+    result = SaveResult()
+    if not findings:
+        return result
+    by_fp = {f.fingerprint: f for f in findings}  # one row per fingerprint, last wins
+    findings = list(by_fp.values())
+    with warehouse.connection() as conn:
+        known = _known(warehouse, conn, findings)
+    new = [f for f in findings if f.fingerprint not in known]
+    narratives: dict[str, Narrative] = {}
+    if new:
+        result.llm_calls = 1
+        for f, n in zip(new, narrator.narrate(new, warehouse), strict=True):
+            narratives[f.fingerprint] = n
+            result.created.append((f, n))
+            result.prompt_tokens += n.prompt_tokens
+            result.completion_tokens += n.completion_tokens
+            if n.failure:
+                result.failures.append(n.failure)
+    result.seen_again = len(findings) - len(new)
+    rows = [_row(f, narratives.get(f.fingerprint), lifetimes) for f in findings]
+    with warehouse.connection() as conn:
+        warehouse.execute(load_sql("insights/stage_insights.sql"), conn=conn)
+        frame = pd.DataFrame(rows)
+        for col in ("WINDOW_START", "WINDOW_END", "CREATED_AT", "LAST_SEEN_AT", "EXPIRES_AT"):
+            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[us]")
+        warehouse.write_frame(conn, frame, "STG_INSIGHTS")
+        with warehouse.transaction(conn) as cur:
+            cur.execute(load_sql("insights/merge_insights.sql"))
+        _record_failures(warehouse, conn, new, narratives)
+    return result
+
+
+def _record_failures(warehouse: Warehouse, conn: Any, new: Sequence[Finding], narratives: dict[str, Narrative]) -> None:
+    failed = [(f, narratives[f.fingerprint]) for f in new if narratives[f.fingerprint].failure]
+    for f, n in failed:
+        warehouse.execute(
+            "INSERT INTO LLM_FAILURES (FINGERPRINT, MODEL, REASON, FAILED_AT) "
+            "VALUES (%(fp)s, %(model)s, %(reason)s, %(at)s::TIMESTAMP_NTZ)",
+            {"fp": f.fingerprint, "model": n.model, "reason": n.failure, "at": f.window_end},
+            conn,
+        )
+
+
+def archive_expired(warehouse: Warehouse, before: datetime) -> int:
+    """Move insights that expired by ``before`` to AI_INSIGHTS_ARCHIVE; returns how many."""
+    params = {"before": before, "archived_at": before}
+    with warehouse.connection() as conn, warehouse.transaction(conn) as cur:
+        cur.execute(load_sql("insights/archive_expired.sql"), params)
+        moved = int(cur.rowcount or 0)
+        cur.execute(load_sql("insights/purge_expired.sql"), params)
+    return moved

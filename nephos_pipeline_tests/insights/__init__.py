@@ -1,0 +1,1 @@
+"""Tests for the insights narrators: deterministic wording, validation, Cortex, OpenAI-compatible."""
