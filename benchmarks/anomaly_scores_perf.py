@@ -1,0 +1,70 @@
+"""Time ``sql/analytics/anomaly_scores.sql`` on a synthetic fleet (the issue's performance targets).
+
+Usage: python benchmarks/anomaly_scores_perf.py --instances 200 --days 30 --ticks 1
+       python benchmarks/anomaly_scores_perf.py --instances 50 --days 14 --ticks 672
+Loads ``instances x 6 metrics x days`` of 1-minute samples (daily cycle + noise) into a
+fresh local warehouse, a day at a time so METRICS is in time order as ingestion writes it,
+then times one ``score_ticks`` call over the last ``ticks`` ticks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import warnings
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from nephos_pipeline.analytics.anomaly.detector import DEFAULT, flag, score_ticks
+from nephos_pipeline.warehouse.local import LocalWarehouse
+from nephos_pipeline.warehouse.schema import ensure_schema
+
+METRICS = ("cpu_usage", "memory_usage", "disk_usage", "network_in", "network_out", "load_avg")
+START = pd.Timestamp("2024-05-01")
+
+
+def load(warehouse: LocalWarehouse, conn: object, instances: int, days: int, seed: int = 7) -> int:
+    rng = np.random.default_rng(seed)
+    minutes = np.arange(24 * 60)
+    ids = np.repeat([f"i-{k:05d}" for k in range(instances)], len(minutes))
+    rows = 0
+    for day in range(days):
+        ts = np.tile(START + pd.Timedelta(days=day) + pd.to_timedelta(minutes, unit="min"), instances)
+        daily = np.tile(np.cos(2 * np.pi * minutes / 1440.0), instances)
+        for k, metric in enumerate(METRICS):
+            values = 10.0 * (k + 1) * (1.5 + daily) + rng.normal(0, 1.0, ids.size)
+            frame = pd.DataFrame({"INSTANCE_ID": ids, "TS": ts, "METRIC": metric, "VALUE": values,
+                                  "LOADED_AT": START})
+            rows += warehouse.write_frame(conn, frame, "METRICS")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=50)
+    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--ticks", type=int, default=672)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    warehouse = LocalWarehouse(path=tempfile.mkdtemp(prefix="nephos-perf-"))
+    ensure_schema(warehouse)
+    with warehouse.hold(), warehouse.connection() as conn:
+        started = time.perf_counter()
+        rows = load(warehouse, conn, args.instances, args.days)
+        print(f"loaded {rows:,} rows in {time.perf_counter() - started:.1f} s")
+        end = START + pd.Timedelta(days=args.days)
+        begin = end - timedelta(minutes=15 * (args.ticks - 1))
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            scores = score_ticks(warehouse, conn, begin.to_pydatetime(), end.to_pydatetime())
+            elapsed = time.perf_counter() - started
+            flagged = flag(scores, DEFAULT)
+            print(f"run {attempt}: {args.ticks} tick(s) x {args.instances} x {len(METRICS)} series: "
+                  f"{len(scores):,} score rows, {len(flagged)} flagged, {elapsed:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
