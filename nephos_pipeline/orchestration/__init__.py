@@ -1,0 +1,1 @@
+"""Orchestration: jobs, schedules and sensors that decide when the asset chains run."""

@@ -1,0 +1,1 @@
+"""Tests for the DynamoDB change sensor and its stream reading."""
