@@ -18,6 +18,7 @@ DEFAULT_START = "2026-01-01-00:00"
 @dataclass(frozen=True)
 class Partitions:
     hourly: HourlyPartitionsDefinition
+    hourly_open: HourlyPartitionsDefinition  # includes the hour in progress (end_offset=1)
     quarter_hourly: TimeWindowPartitionsDefinition
     six_hourly: TimeWindowPartitionsDefinition
 
@@ -29,6 +30,9 @@ class Partitions:
         fmt = "%Y-%m-%d-%H:%M"
         return cls(
             hourly=HourlyPartitionsDefinition(start_date=start, timezone="UTC"),
+            # Sync assets also have the current, still-open hour, so the 15-minute sync can
+            # refresh it and anomaly detection sees data minutes old, not up to an hour old.
+            hourly_open=HourlyPartitionsDefinition(start_date=start, timezone="UTC", end_offset=1),
             quarter_hourly=TimeWindowPartitionsDefinition(
                 start=start, cron_schedule="*/15 * * * *", fmt=fmt, timezone="UTC"
             ),

@@ -55,7 +55,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(
         group_name=GROUP_EXTRACT,
         kinds={"dynamodb"},
-        partitions_def=parts.hourly,
+        partitions_def=parts.hourly_open,
         backfill_policy=policy,
         deps=[raw_instances],
         description="Metrics items per hour: a Query per instance over the window, landed with rejects.",
@@ -69,7 +69,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(
         group_name=GROUP_EXTRACT,
         kinds={"dynamodb"},
-        partitions_def=parts.hourly,
+        partitions_def=parts.hourly_open,
         backfill_policy=policy,
         description="Alerts created in the hour (filtered parallel Scan; see dynamodb/extract.py).",
     )
@@ -98,7 +98,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
 
     @asset(
         name="metrics", key_prefix=None, group_name=GROUP_WAREHOUSE, kinds={"snowflake"},
-        partitions_def=parts.hourly, backfill_policy=policy, deps=[raw_metrics],
+        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_metrics],
         description="METRICS (long format: instance, ts, metric, value), MERGEd from the landed window.",
     )
     def metrics_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
@@ -108,7 +108,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
 
     @asset(
         name="alerts", group_name=GROUP_WAREHOUSE, kinds={"snowflake"},
-        partitions_def=parts.hourly, backfill_policy=policy, deps=[raw_alerts],
+        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_alerts],
         description="ALERTS, MERGEd by alert_id from the landed window.",
     )
     def alerts_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from nephos_pipeline.insights.failures import failures_of, record_failures
 from nephos_pipeline.insights.findings import Finding, Narrative
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -121,19 +122,10 @@ def save_findings(
         warehouse.write_frame(conn, frame, "STG_INSIGHTS")
         with warehouse.transaction(conn) as cur:
             cur.execute(load_sql("insights/merge_insights.sql"))
-        _record_failures(warehouse, conn, new, narratives)
+        failed_at = max(f.window_end for f in new) if new else None
+        record_failures(warehouse, conn, failures_of(new, [narratives[f.fingerprint] for f in new],
+                                                     getattr(narrator, "model", None)), failed_at)
     return result
-
-
-def _record_failures(warehouse: Warehouse, conn: Any, new: Sequence[Finding], narratives: dict[str, Narrative]) -> None:
-    failed = [(f, narratives[f.fingerprint]) for f in new if narratives[f.fingerprint].failure]
-    for f, n in failed:
-        warehouse.execute(
-            "INSERT INTO LLM_FAILURES (FINGERPRINT, MODEL, REASON, FAILED_AT) "
-            "VALUES (%(fp)s, %(model)s, %(reason)s, %(at)s::TIMESTAMP_NTZ)",
-            {"fp": f.fingerprint, "model": n.model, "reason": n.failure, "at": f.window_end},
-            conn,
-        )
 
 
 def archive_expired(warehouse: Warehouse, before: datetime) -> int:

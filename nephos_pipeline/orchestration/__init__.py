@@ -1,1 +1,39 @@
-"""Orchestration: jobs, schedules and sensors that decide when the asset chains run."""
+"""Orchestration: jobs, schedules, the DynamoDB change sensor and asset checks."""
+
+import os
+from collections.abc import Mapping
+
+from dagster import DefaultScheduleStatus, DefaultSensorStatus
+
+from nephos_pipeline import settings
+from nephos_pipeline.partitions import Partitions
+
+
+def default_status(env: Mapping[str, str] | None = None) -> tuple[DefaultScheduleStatus, DefaultSensorStatus]:
+    """Production ships stopped (the seed: start with manual runs); the local stack running.
+
+    ``NEPHOS_AUTOMATION=running|stopped`` overrides either default.
+    """
+    env = os.environ if env is None else env
+    wanted = (env.get("NEPHOS_AUTOMATION") or "").strip().lower()
+    running = wanted == "running" or (not wanted and settings.warehouse_kind(env) == "local")
+    if running:
+        return DefaultScheduleStatus.RUNNING, DefaultSensorStatus.RUNNING
+    return DefaultScheduleStatus.STOPPED, DefaultSensorStatus.STOPPED
+
+
+def build_orchestration(parts: Partitions, assets: list) -> dict:
+    from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
+    from nephos_pipeline.orchestration.checks import build_checks
+    from nephos_pipeline.orchestration.schedules import build_jobs, build_schedules
+
+    schedule_status, sensor_status = default_status()
+    jobs = build_jobs(parts)
+    sensor = build_dynamodb_change_sensor(jobs["sync_hourly_job"], jobs["sync_instances_job"], parts,
+                                          default_status=sensor_status)
+    return {
+        "jobs": list(jobs.values()),
+        "schedules": build_schedules(jobs, schedule_status),
+        "sensors": [sensor],
+        "asset_checks": build_checks(),
+    }

@@ -1,0 +1,162 @@
+"""Dagster wiring for the analyses: rollups, anomaly, pattern, prediction, summary.
+
+Each insight asset is partitioned on its seed cadence; a partition analyses the data as
+it stood at the end of its window. Backfills run several partitions per run (the pattern
+and prediction assets step through their windows; anomaly scoring is set-based over the
+whole range), so a 30-day backfill is a handful of runs.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from nephos_pipeline.analytics import anomaly_findings, patterns, predictions
+from nephos_pipeline.analytics import context as ctx
+from nephos_pipeline.analytics.summary import active_insights, summary_finding
+from nephos_pipeline.insights.llm.base import Narrator
+from nephos_pipeline.insights.store import SaveResult, archive_expired, save_findings
+from nephos_pipeline.partitions import Partitions
+from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.warehouse import Warehouse
+from nephos_pipeline.warehouse.schema import ensure_schema
+
+GROUP = "analytics"
+
+
+def _window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
+    tw = context.partition_time_window
+    return tw.start.astimezone(UTC).replace(tzinfo=None), tw.end.astimezone(UTC).replace(tzinfo=None)
+
+
+def _ends(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
+    out, t = [], start + step
+    while t <= end:
+        out.append(t)
+        t += step
+    return out
+
+
+def _md_escape(text: object) -> str:
+    """Insight text is untrusted: neutralise Markdown/HTML before the Dagster UI renders it."""
+    s = str(text)
+    for ch in "\\`*_{}[]()#+!|<>":
+        s = s.replace(ch, "\\" + ch)
+    return s.replace("\n", " ")[:160]
+
+
+def insights_metadata(result: SaveResult, findings_count: int, extra: dict | None = None) -> dict:
+    by_sev: dict[str, int] = {}
+    lines = ["| type | severity | title | instances |", "|---|---|---|---|"]
+    for finding, narrative in result.created[:50]:
+        by_sev[finding.severity] = by_sev.get(finding.severity, 0) + 1
+        lines.append(
+            f"| {finding.insight_type} | {finding.severity} | {_md_escape(narrative.title)} | "
+            f"{_md_escape(', '.join(finding.affected_instances)[:80])} |"
+        )
+    meta = {
+        "findings": findings_count,
+        "insights_created": len(result.created),
+        "insights_seen_again": result.seen_again,
+        "created_by_severity": by_sev,
+        "llm_calls": result.llm_calls,
+        "llm_failures": len(result.failures),
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "insights": MetadataValue.md("\n".join(lines) if result.created else "_no new insights_"),
+    }
+    meta.update(extra or {})
+    return meta
+
+
+def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
+    @asset(group_name=GROUP, kinds={"snowflake"}, deps=["metrics", "alerts"],
+           description="METRICS_HOURLY, METRICS_DAILY, INSTANCE_HEALTH and ALERTS_DAILY views (sql/views).")
+    def metric_rollups(warehouse: Warehouse) -> MaterializeResult:
+        ensure_schema(warehouse)
+        warehouse.execute_script(load_sql("views/rollups.sql"))
+        days = warehouse.query("SELECT COUNT(*) AS N FROM METRICS_DAILY").n[0]
+        return MaterializeResult(metadata={"views": "METRICS_HOURLY, METRICS_DAILY, INSTANCE_HEALTH, ALERTS_DAILY",
+                                           "daily_rows": int(days)})
+
+    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.quarter_hourly,
+           deps=["metrics", "alerts", "instances", metric_rollups],
+           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
+           description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident.")
+    def anomaly_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
+        start, end = _window(context)
+        first_tick = start + anomaly_findings.TICK
+        findings, stats = anomaly_findings.analyse(warehouse, first_tick, end)
+        result = save_findings(warehouse, narrator, findings)
+        _raise_alerts(warehouse, findings)
+        return MaterializeResult(metadata=insights_metadata(result, len(findings), stats))
+
+    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.hourly,
+           deps=["metrics", "alerts", "instances", metric_rollups],
+           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=168),
+           description="Trends, correlations, recurring daily spikes and recurring alerts over the last 24 h / 7 days.")
+    def pattern_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
+        config = patterns.PatternConfig()
+        start, end = _window(context)
+        findings = []
+        correlations = 0
+        for window_end in _ends(start, end, timedelta(hours=1)):
+            with warehouse.connection() as conn:
+                stats = patterns.measure(warehouse, conn, window_end, config)
+                names = ctx.host_names(warehouse, conn)
+                series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=24), window_end)
+            correlations += len(stats.correlations)
+            findings += patterns.findings(stats, names, window_end, config, series)
+        result = save_findings(warehouse, narrator, findings)
+        return MaterializeResult(metadata=insights_metadata(result, len(findings), {"strong_correlations": correlations}))
+
+    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.six_hourly,
+           deps=["metrics", "instances", metric_rollups],
+           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
+           description="Least-squares trends, 24/48 h forecasts and time to 90% for disk and memory.")
+    def prediction_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
+        config = predictions.PredictionConfig()
+        start, end = _window(context)
+        findings = []
+        for window_end in _ends(start, end, timedelta(hours=6)):
+            with warehouse.connection() as conn:
+                trends = predictions.measure(warehouse, conn, window_end, config)
+                names = ctx.host_names(warehouse, conn)
+                series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=config.lookback_hours), window_end)
+            findings += predictions.findings(trends, names, window_end, config, series)
+        result = save_findings(warehouse, narrator, findings)
+        return MaterializeResult(metadata=insights_metadata(result, len(findings)))
+
+    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.six_hourly,
+           deps=[anomaly_insights, pattern_insights, prediction_insights],
+           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
+           description="Executive summary of the active insights; archives expired insights.")
+    def insights_summary(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
+        start, end = _window(context)
+        findings = [summary_finding(active_insights(warehouse, t), t, t - timedelta(hours=6))
+                    for t in _ends(start, end, timedelta(hours=6))]
+        result = save_findings(warehouse, narrator, findings)
+        archived = archive_expired(warehouse, end - timedelta(days=1))
+        return MaterializeResult(metadata=insights_metadata(result, len(findings), {"archived_expired": archived}))
+
+    return [metric_rollups, anomaly_insights, pattern_insights, prediction_insights, insights_summary]
+
+
+def _raise_alerts(warehouse: Warehouse, findings: list) -> None:
+    """High and critical anomalies also become ALERTS rows (SOURCE = 'batch')."""
+    for f in findings:
+        if f.severity not in ("high", "critical"):
+            continue
+        warehouse.execute(load_sql("insights/merge_batch_alert.sql"), {
+            "alert_id": f"nephos-{f.fingerprint}", "instance_id": f.affected_instances[0],
+            "created_at": f.first_seen_at or f.window_end, "severity": f.severity, "metric": f.metric,
+            "value": f.evidence.get("value"), "threshold": f.evidence.get("baseline_center"),
+            "message": f"{f.metric} {f.evidence.get('z')} sigma from its baseline (Nephos batch layer)",
+            "loaded_at": f.window_end,
+        })

@@ -1,0 +1,175 @@
+"""Pattern analysis: trends, correlations, recurring daily spikes and recurring alerts.
+
+The warehouse computes the statistics (``sql/analytics/pattern_*.sql``); this module only
+filters the small per-series results and shapes them into findings.
+
+Noise control, on purpose: on a fleet with daily cycles, CPU and memory of nearly every
+host rise and fall together, so a correlation alone is not news. A correlation becomes a
+finding only when one of its metrics also has a trend or a recurring spike on that host;
+every strong correlation is still counted in the run's metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from nephos_pipeline.analytics.common import PERCENT_METRICS, fingerprint, finite, iso, rounded, slope_stats
+from nephos_pipeline.insights.findings import Finding
+from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class PatternConfig:
+    window_hours: int = 24
+    lookback_days: int = 7
+    trend_min_points: int = 12
+    trend_min_r2: float = 0.6
+    trend_max_p: float = 0.001
+    trend_min_change_pct: float = 10.0  # percentage points over the window (percent metrics)
+    trend_min_change_rel: float = 0.5  # relative change over the window (other metrics)
+    spike_min_days: int = 3
+    spike_min_excess_pct: float = 10.0
+    spike_min_excess_rel: float = 0.5
+    corr_min_abs_r: float = 0.7
+    corr_min_points: int = 120
+    alert_min_count: int = 3
+    alert_min_days: int = 3
+
+
+@dataclass
+class PatternStats:
+    trends: pd.DataFrame
+    spikes: pd.DataFrame
+    correlations: pd.DataFrame
+    alerts: pd.DataFrame
+
+
+def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: PatternConfig) -> PatternStats:
+    """Run the four pattern queries for the window ending at ``window_end``."""
+    window_start = window_end - timedelta(hours=config.window_hours)
+    params = {
+        "window_start": window_start,
+        "window_end": window_end,
+        "lookback_start": window_end - timedelta(days=config.lookback_days),
+        "min_points": config.trend_min_points,
+        "min_days": config.spike_min_days,
+        "min_excess_abs": 0.0,
+        "min_excess_rel": config.spike_min_excess_rel,
+        "min_excess_pct": config.spike_min_excess_pct,
+        "min_abs_r": config.corr_min_abs_r,
+        "min_alerts": config.alert_min_count,
+    }
+    q = lambda name, extra=None: warehouse.query(load_sql(f"analytics/{name}.sql"), {**params, **(extra or {})}, conn)  # noqa: E731
+    return PatternStats(
+        trends=q("pattern_trends"),
+        spikes=q("pattern_spikes"),
+        correlations=q("pattern_correlations", {"min_points": config.corr_min_points}),
+        alerts=q("pattern_alerts", {"min_days": config.alert_min_days}),
+    )
+
+
+def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime, end: datetime,
+                    config: PatternConfig, series) -> list[Finding]:
+    out = []
+    for row in stats.trends.itertuples(index=False):
+        se, p = slope_stats(row.n, row.sxx, row.syy, row.sxy)
+        slope, r2 = finite(row.slope_per_hour), finite(row.r2)
+        if slope is None or r2 is None or p is None or r2 < config.trend_min_r2 or p > config.trend_max_p:
+            continue
+        change = slope * config.window_hours
+        level = abs(finite(row.mean_value) or 0.0)
+        big = abs(change) >= config.trend_min_change_pct if row.metric in PERCENT_METRICS else (
+            level > 0 and abs(change) / level >= config.trend_min_change_rel)
+        if not big:
+            continue
+        direction = "rising" if slope > 0 else "falling"
+        out.append(Finding(
+            kind="trend", insight_type="pattern",
+            fingerprint=fingerprint("trend", row.instance_id, row.metric, direction),
+            severity="medium" if abs(change) >= 2 * config.trend_min_change_pct else "low",
+            confidence=round(min(1.0, r2), 3), affected_instances=(row.instance_id,),
+            subject=names.get(row.instance_id, row.instance_id), metric=row.metric,
+            window_start=start, window_end=end,
+            evidence={"slope_per_hour": rounded(slope, 4), "r2": rounded(r2), "p_value": rounded(p, 6),
+                      "start_value": rounded(row.start_value, 2), "end_value": rounded(row.end_value, 2),
+                      "n": int(row.n), "direction": direction,
+                      "unit": "%" if row.metric in PERCENT_METRICS else "",
+                      "series": series.get((row.instance_id, row.metric), [])},
+        ))
+    return out
+
+
+def _spike_findings(stats: PatternStats, names, start, end, config, series, corr_lookup) -> list[Finding]:
+    out = []
+    if stats.spikes.empty:
+        return out
+    for (iid, hour), grp in stats.spikes.groupby(["instance_id", "hour_of_day"], sort=True):
+        metrics = sorted(grp.metric.tolist())
+        days = int(grp.days_elevated.max())
+        excess = float(grp.mean_excess.max())
+        evidence: dict[str, Any] = {
+            "hour_of_day": int(hour), "days_elevated": days, "days_observed": config.lookback_days,
+            "metrics": metrics, "mean_excess": rounded(excess, 2),
+            "excess_by_metric": {m: rounded(e, 2) for m, e in zip(grp.metric, grp.mean_excess, strict=False)},
+            "series": series.get((iid, metrics[0]), []),
+        }
+        pairs = [(a, b, corr_lookup[(iid, a, b)]) for a in metrics for b in metrics if (iid, a, b) in corr_lookup]
+        if pairs:
+            a, b, r = max(pairs, key=lambda t: abs(t[2]))
+            evidence["correlation"] = {"metric_a": a, "metric_b": b, "r": rounded(r)}
+        out.append(Finding(
+            kind="recurring_spike", insight_type="pattern",
+            fingerprint=fingerprint("recurring_spike", iid, int(hour), ",".join(metrics)),
+            severity="medium" if excess >= 2 * config.spike_min_excess_pct or days >= 5 else "low",
+            confidence=round(min(1.0, days / config.lookback_days + 0.2), 3), affected_instances=(iid,),
+            subject=names.get(iid, iid), metric=metrics[0], window_start=start, window_end=end, evidence=evidence,
+        ))
+    return out
+
+
+def findings(stats: PatternStats, names: dict[str, str], window_end: datetime, config: PatternConfig,
+             series: dict[tuple[str, str], list]) -> list[Finding]:
+    """Turn measured pattern statistics into findings (deterministic order)."""
+    start = window_end - timedelta(hours=config.window_hours)
+    corr_lookup = {}
+    for row in stats.correlations.itertuples(index=False):
+        r = finite(row.r)
+        if r is not None:
+            corr_lookup[(row.instance_id, row.metric_a, row.metric_b)] = r
+            corr_lookup[(row.instance_id, row.metric_b, row.metric_a)] = r
+    trends = _trend_findings(stats, names, start, window_end, config, series)
+    spikes = _spike_findings(stats, names, start, window_end, config, series, corr_lookup)
+    active = {(f.affected_instances[0], m) for f in spikes for m in f.evidence["metrics"]}
+    active |= {(f.affected_instances[0], f.metric) for f in trends}
+    out = trends + spikes
+    for row in stats.correlations.itertuples(index=False):
+        r = finite(row.r)
+        if r is None or not ({(row.instance_id, row.metric_a), (row.instance_id, row.metric_b)} & active):
+            continue
+        out.append(Finding(
+            kind="correlation", insight_type="pattern",
+            fingerprint=fingerprint("correlation", row.instance_id, row.metric_a, row.metric_b),
+            severity="low", confidence=round(abs(r), 3), affected_instances=(row.instance_id,),
+            subject=names.get(row.instance_id, row.instance_id), metric=row.metric_a,
+            window_start=start, window_end=window_end,
+            evidence={"metric_a": row.metric_a, "metric_b": row.metric_b, "r": rounded(r), "n": int(row.n),
+                      "series": series.get((row.instance_id, row.metric_a), [])},
+        ))
+    for row in stats.alerts.itertuples(index=False):
+        out.append(Finding(
+            kind="recurring_alert", insight_type="pattern",
+            fingerprint=fingerprint("recurring_alert", row.instance_id, row.metric),
+            severity="medium" if row.max_severity in ("high", "critical") else "low",
+            confidence=round(min(1.0, 0.3 + int(row.days) / config.lookback_days), 3),
+            affected_instances=(row.instance_id,), subject=names.get(row.instance_id, row.instance_id),
+            metric=row.metric, window_start=window_end - timedelta(days=config.lookback_days), window_end=window_end,
+            evidence={"metric": row.metric, "count": int(row.alert_count), "days": int(row.days),
+                      "severity": row.max_severity, "example_message": row.example_message,
+                      "last_seen": iso(window_end)},
+        ))
+    return sorted(out, key=lambda f: (f.kind, f.fingerprint))

@@ -1,0 +1,9 @@
+-- AI_INSIGHTS rows that break the table's rules.
+SELECT INSIGHT_ID, INSIGHT_TYPE, SEVERITY, CONFIDENCE_SCORE, CREATED_AT, EXPIRES_AT
+FROM AI_INSIGHTS
+WHERE INSIGHT_TYPE NOT IN ('pattern', 'anomaly', 'prediction', 'summary')
+   OR SEVERITY NOT IN ('low', 'medium', 'high', 'critical')
+   OR EXPIRES_AT <= CREATED_AT
+   OR CONFIDENCE_SCORE < 0 OR CONFIDENCE_SCORE > 1
+   OR TITLE = '' OR DESCRIPTION = ''
+LIMIT 20
