@@ -5,8 +5,9 @@ filters the small per-series results and shapes them into findings.
 
 Noise control, on purpose: on a fleet with daily cycles, CPU and memory of nearly every
 host rise and fall together, so a correlation alone is not news. A correlation becomes a
-finding only when one of its metrics also has a trend or a recurring spike on that host;
-every strong correlation is still counted in the run's metadata.
+finding only when both of its metrics also have a trend or a recurring spike on that
+host; every strong correlation is still counted in the run's metadata. Likewise a trend
+must move the day-over-day mean, not just fit a line through one daily cycle.
 """
 
 from __future__ import annotations
@@ -81,11 +82,13 @@ def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime,
         slope, r2 = finite(row.slope_per_hour), finite(row.r2)
         if slope is None or r2 is None or p is None or r2 < config.trend_min_r2 or p > config.trend_max_p:
             continue
-        change = slope * config.window_hours
-        level = abs(finite(row.mean_value) or 0.0)
+        # The day-over-day change of the mean must agree with the fitted slope: a daily
+        # cycle fits a line over any 24 hours but leaves the daily mean where it was.
+        change = (finite(row.mean_value) or 0.0) - (finite(row.prev_mean) or 0.0)
+        level = abs(finite(row.prev_mean) or 0.0)
         big = abs(change) >= config.trend_min_change_pct if row.metric in PERCENT_METRICS else (
             level > 0 and abs(change) / level >= config.trend_min_change_rel)
-        if not big:
+        if not big or (change > 0) != (slope > 0):
             continue
         direction = "rising" if slope > 0 else "falling"
         out.append(Finding(
@@ -97,7 +100,7 @@ def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime,
             window_start=start, window_end=end,
             evidence={"slope_per_hour": rounded(slope, 4), "r2": rounded(r2), "p_value": rounded(p, 6),
                       "start_value": rounded(row.start_value, 2), "end_value": rounded(row.end_value, 2),
-                      "n": int(row.n), "direction": direction,
+                      "n": int(row.n), "direction": direction, "day_over_day_change": rounded(change, 3),
                       "unit": "%" if row.metric in PERCENT_METRICS else "",
                       "series": series.get((row.instance_id, row.metric), [])},
         ))
@@ -149,7 +152,7 @@ def findings(stats: PatternStats, names: dict[str, str], window_end: datetime, c
     out = trends + spikes
     for row in stats.correlations.itertuples(index=False):
         r = finite(row.r)
-        if r is None or not ({(row.instance_id, row.metric_a), (row.instance_id, row.metric_b)} & active):
+        if r is None or not {(row.instance_id, row.metric_a), (row.instance_id, row.metric_b)} <= active:
             continue
         out.append(Finding(
             kind="correlation", insight_type="pattern",

@@ -75,7 +75,7 @@ def _row(f: Finding, n: Narrative | None, lifetimes: Lifetimes) -> dict[str, Any
         "METRIC": f.metric,
         "WINDOW_START": f.window_start,
         "WINDOW_END": f.window_end,
-        "EVIDENCE": json.dumps(f.evidence, ensure_ascii=False, default=str, allow_nan=False),
+        "EVIDENCE": json.dumps({"metric": f.metric, **f.evidence}, ensure_ascii=False, default=str, allow_nan=False),
         "MODEL": n.model if n else None,
         "AI_GENERATED": bool(n.ai_generated) if n else False,
         "PROMPT_TOKENS": int(n.prompt_tokens) if n else 0,

@@ -82,7 +82,8 @@ class LocalWarehouse(Warehouse):
             fake = None
             try:
                 fake = _acquire(self.path, self.busy_timeout_s)
-                conn = fake.connect(database=self.database, schema=self.schema_)
+                with _LOCK:  # fakesnow attaches the file on connect; parallel attaches conflict
+                    conn = fake.connect(database=self.database, schema=self.schema_)
                 break
             except Exception as exc:  # noqa: BLE001 - DuckDB raises IOException on a held lock
                 if fake is not None:

@@ -24,11 +24,11 @@ elevated AS (
     FROM neighbours
     WHERE HOUR_START >= %(lookback_start)s::TIMESTAMP_NTZ
       AND NEIGHBOUR_AVG IS NOT NULL
-      AND AVG_VALUE - NEIGHBOUR_AVG >= GREATEST(
-            %(min_excess_abs)s,
-            %(min_excess_rel)s * ABS(NEIGHBOUR_AVG)
-          )
-      AND (METRIC NOT IN ('cpu_usage', 'memory_usage', 'disk_usage') OR AVG_VALUE - NEIGHBOUR_AVG >= %(min_excess_pct)s)
+      AND CASE
+            WHEN METRIC IN ('cpu_usage', 'memory_usage', 'disk_usage')
+                THEN AVG_VALUE - NEIGHBOUR_AVG >= %(min_excess_pct)s      -- percentage points
+            ELSE AVG_VALUE - NEIGHBOUR_AVG >= GREATEST(%(min_excess_abs)s, %(min_excess_rel)s * ABS(NEIGHBOUR_AVG))
+          END
 )
 SELECT
     INSTANCE_ID, METRIC, HOUR_OF_DAY,
