@@ -1,0 +1,42 @@
+# Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+# Each creates the virtual environment it needs (.venv) on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test dev serve lint benchmarks detection clean
+
+$(BIN)/nephos: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+## The main job on the embedded defaults: local DynamoDB, simulated fleet, whole pipeline.
+demo: $(BIN)/nephos
+	$(BIN)/nephos demo
+
+## The test suite (starts every service it needs; installs Chromium for the browser test).
+test: $(BIN)/nephos
+	bash scripts/ensure_chromium.sh || echo "Chromium could not be installed: the browser test skips outside CI and fails in CI."
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## Local DynamoDB server + Dagster UI (http://127.0.0.1:3000).
+dev: $(BIN)/nephos
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/dev.sh
+
+## Insights API and page (http://127.0.0.1:8080), no auth: local use only.
+serve: $(BIN)/nephos
+	$(BIN)/nephos serve --no-auth
+
+lint: $(BIN)/nephos
+	$(BIN)/ruff check .
+
+benchmarks: $(BIN)/nephos
+	$(BIN)/python -m benchmarks --quick
+
+detection: $(BIN)/nephos
+	$(BIN)/python benchmarks/detection.py --data ../shared/nab --out results.json
+
+clean:
+	rm -rf $(VENV) .nephos test-artifacts

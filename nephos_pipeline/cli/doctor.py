@@ -1,0 +1,93 @@
+"""``nephos doctor``: check a configuration before anything runs, and say what is wrong.
+
+Checks, in order: the three DynamoDB tables exist, are readable and have streams; the
+warehouse connects and the role can create and MERGE; the configured LLM answers one tiny
+completion (model and latency reported, as the seed's Cortex check does). Exit code 1 if
+any check fails. Nothing is written except a session-scoped temporary table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+PROBE_SQL = (
+    "CREATE OR REPLACE TEMPORARY TABLE NEPHOS_DOCTOR_PROBE (ID VARCHAR, V FLOAT)",
+    "MERGE INTO NEPHOS_DOCTOR_PROBE t USING (SELECT %(id)s AS ID, %(v)s AS V) s ON t.ID = s.ID "
+    "WHEN MATCHED THEN UPDATE SET V = s.V WHEN NOT MATCHED THEN INSERT (ID, V) VALUES (s.ID, s.V)",
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("doctor", help="check DynamoDB, the warehouse and the LLM configuration",
+                              description=__doc__.splitlines()[0])
+    p.set_defaults(func=run)
+
+
+def _check(name: str, fn: Callable[[], str], results: list[bool]) -> None:
+    started = time.monotonic()
+    try:
+        detail = fn()
+        results.append(True)
+        print(f"  ok    {name}: {detail} ({time.monotonic() - started:.2f}s)")
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal to the others
+        results.append(False)
+        message = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        print(f"  FAIL  {name}: {type(exc).__name__}: {message}")
+
+
+def check_table(client: Any, streams: Any, table: str) -> str:
+    desc = client.describe_table(TableName=table)["Table"]
+    if desc.get("TableStatus") != "ACTIVE":
+        raise RuntimeError(f"table {table} is {desc.get('TableStatus')}")
+    spec = desc.get("StreamSpecification") or {}
+    arn = desc.get("LatestStreamArn")
+    if not spec.get("StreamEnabled") or not arn:
+        raise RuntimeError(f"table {table} has no stream (enable NEW_AND_OLD_IMAGES for the change sensor)")
+    streams.describe_stream(StreamArn=arn, Limit=1)
+    client.scan(TableName=table, Limit=1)
+    return f"ACTIVE, {desc.get('ItemCount', '?')} items, stream {spec.get('StreamViewType')}"
+
+
+def check_warehouse(warehouse: Any) -> str:
+    with warehouse.connection() as conn:
+        cur = conn.cursor()
+        cur.execute(PROBE_SQL[0])
+        cur.execute(PROBE_SQL[1], {"id": "doctor", "v": 1.0})
+        cur.execute(PROBE_SQL[1], {"id": "doctor", "v": 2.0})
+        cur.execute("SELECT V FROM NEPHOS_DOCTOR_PROBE")
+        if cur.fetchone()[0] != 2.0:
+            raise RuntimeError("MERGE did not update the probe row")
+    return f"{warehouse.describe()}: can create and MERGE"
+
+
+def run(args: argparse.Namespace) -> int:
+    from nephos_pipeline.resources import build_resources
+
+    resources = build_resources()
+    dynamodb, warehouse, narrator = resources["dynamodb"], resources["warehouse"], resources.get("narrator")
+    results: list[bool] = []
+    print(f"DynamoDB ({dynamodb.describe()}):")
+    try:
+        client, streams = dynamodb.client(), dynamodb.streams_client()
+        for table in (dynamodb.metrics_table, dynamodb.alerts_table, dynamodb.instances_table):
+            _check(f"table {table}", lambda t=table: check_table(client, streams, t), results)
+    except Exception as exc:  # noqa: BLE001 - e.g. no credentials configured
+        results.append(False)
+        print(f"  FAIL  client: {type(exc).__name__}: {exc}")
+    print("Warehouse:")
+    _check("connect, create, merge", lambda: check_warehouse(warehouse), results)
+    print("LLM:")
+    if narrator is None:
+        print("  skip  no narrator configured")
+    else:
+        def ping() -> str:
+            model, latency = narrator.ping(warehouse)
+            return f"{type(narrator).__name__} model {model} answered in {latency:.2f}s"
+
+        _check("tiny completion", ping, results)
+    failed = results.count(False)
+    print(f"\n{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
