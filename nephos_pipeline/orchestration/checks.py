@@ -6,7 +6,7 @@ their cost does not grow with history.
 
 from datetime import UTC, datetime, timedelta
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, MetadataValue, asset_check
+from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse

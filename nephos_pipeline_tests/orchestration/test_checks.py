@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import dagster as dg
 import pandas as pd
 import pytest
 
