@@ -59,6 +59,16 @@ def test_post_deployment_memory_spike_is_an_anomaly_within_15_minutes(analysed, 
     assert "deploy" in row.description.lower()
 
 
+def test_high_severity_anomaly_is_also_an_alert(analysed, truth):
+    wh, _, insights = analysed
+    iid = truth.instance_ids[truth.deploy_host]
+    alerts = wh.query("SELECT * FROM ALERTS WHERE SOURCE = 'batch'")
+    assert iid in alerts.instance_id.tolist()
+    assert set(alerts.severity) <= {"high", "critical"}
+    high = insights[(insights.insight_type == "anomaly") & insights.severity.isin(["high", "critical"])]
+    assert len(alerts) == len(high)
+
+
 def test_disk_growth_prediction_time_to_90_within_20_percent(analysed, truth):
     _, _, insights = analysed
     iid = truth.instance_ids[truth.disk_host]
