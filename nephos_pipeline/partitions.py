@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from dagster import HourlyPartitionsDefinition, TimeWindowPartitionsDefinition
 
@@ -38,3 +40,9 @@ class Partitions:
             ),
             six_hourly=TimeWindowPartitionsDefinition(start=start, cron_schedule="0 */6 * * *", fmt=fmt, timezone="UTC"),
         )
+
+
+def window_of(context: Any) -> tuple[datetime, datetime]:
+    """The run's partition window (one partition or a backfill range) as naive UTC datetimes."""
+    tw = context.partition_time_window
+    return tw.start.astimezone(UTC).replace(tzinfo=None), tw.end.astimezone(UTC).replace(tzinfo=None)

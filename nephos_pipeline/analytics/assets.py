@@ -6,7 +6,7 @@ and prediction assets step through their windows; anomaly scoring is set-based o
 whole range), so a 30-day backfill is a handful of runs.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dagster import (
     AssetExecutionContext,
@@ -22,17 +22,12 @@ from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.insights.llm.base import Narrator
 from nephos_pipeline.insights.store import SaveResult, archive_expired, save_findings
-from nephos_pipeline.partitions import Partitions
+from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
 GROUP = "analytics"
-
-
-def _window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
-    tw = context.partition_time_window
-    return tw.start.astimezone(UTC).replace(tzinfo=None), tw.end.astimezone(UTC).replace(tzinfo=None)
 
 
 def _ends(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
@@ -90,7 +85,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
            description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident.")
     def anomaly_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
-        start, end = _window(context)
+        start, end = window_of(context)
         first_tick = start + anomaly_findings.TICK
         findings, stats = anomaly_findings.analyse(warehouse, first_tick, end)
         result = save_findings(warehouse, narrator, findings)
@@ -103,7 +98,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            description="Trends, correlations, recurring daily spikes and recurring alerts over the last 24 h / 7 days.")
     def pattern_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         config = patterns.PatternConfig()
-        start, end = _window(context)
+        start, end = window_of(context)
         findings = []
         correlations = 0
         for window_end in _ends(start, end, timedelta(hours=1)):
@@ -122,7 +117,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            description="Least-squares trends, 24/48 h forecasts and time to 90% for disk and memory.")
     def prediction_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         config = predictions.PredictionConfig()
-        start, end = _window(context)
+        start, end = window_of(context)
         findings = []
         for window_end in _ends(start, end, timedelta(hours=6)):
             with warehouse.connection() as conn:
@@ -138,7 +133,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
            description="Executive summary of the active insights; archives expired insights.")
     def insights_summary(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
-        start, end = _window(context)
+        start, end = window_of(context)
         findings = [summary_finding(active_insights(warehouse, t), t, t - timedelta(hours=6))
                     for t in _ends(start, end, timedelta(hours=6))]
         result = save_findings(warehouse, narrator, findings)

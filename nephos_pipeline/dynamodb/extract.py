@@ -17,6 +17,7 @@ Access paths:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,18 +43,13 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def query_instance(client: Any, table: str, instance_id: str, start_ms: int, end_ms: int) -> tuple[list[Item], ReadStats]:
-    """All items of one instance with ``start_ms <= timestamp < end_ms``."""
+def _read_all(call: Any, kwargs: dict[str, Any]) -> tuple[list[Item], ReadStats]:
+    """Follow ``LastEvaluatedKey`` until the last page of a Query or Scan."""
     stats = ReadStats()
     items: list[Item] = []
-    kwargs: dict[str, Any] = {
-        "TableName": table,
-        "KeyConditionExpression": "instance_id = :id AND #ts BETWEEN :s AND :e",
-        "ExpressionAttributeNames": {"#ts": "timestamp"},
-        "ExpressionAttributeValues": {":id": {"S": instance_id}, ":s": {"N": str(start_ms)}, ":e": {"N": str(end_ms - 1)}},
-    }
+    kwargs = dict(kwargs)
     while True:
-        page = client.query(**kwargs)
+        page = call(**kwargs)
         stats.requests += 1
         stats.scanned += page.get("ScannedCount", 0)
         items += page.get("Items", [])
@@ -63,35 +59,42 @@ def query_instance(client: Any, table: str, instance_id: str, start_ms: int, end
         kwargs["ExclusiveStartKey"] = last
     stats.items = len(items)
     return items, stats
+
+
+def query_instance(client: Any, table: str, instance_id: str, start_ms: int, end_ms: int) -> tuple[list[Item], ReadStats]:
+    """All items of one instance with ``start_ms <= timestamp < end_ms``."""
+    return _read_all(client.query, {
+        "TableName": table,
+        "KeyConditionExpression": "instance_id = :id AND #ts BETWEEN :s AND :e",
+        "ExpressionAttributeNames": {"#ts": "timestamp"},
+        "ExpressionAttributeValues": {":id": {"S": instance_id}, ":s": {"N": str(start_ms)}, ":e": {"N": str(end_ms - 1)}},
+    })
 
 
 def query_metrics(
     client: Any, table: str, instance_ids: Sequence[str], start: datetime, end: datetime, workers: int = 4
 ) -> Iterator[tuple[str, list[Item], ReadStats]]:
-    """Yield ``(instance_id, items, stats)`` per instance; ``workers`` queries run at once."""
+    """Yield ``(instance_id, items, stats)`` per instance, in order; ``workers`` queries run at once.
+
+    At most ``2 * workers`` instances are read ahead of the consumer, so a long backfill
+    over a large fleet holds a bounded number of instances' items in memory.
+    """
     start_ms, end_ms = to_ms(start), to_ms(end)
+    ahead = 2 * max(1, workers)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [(iid, pool.submit(query_instance, client, table, iid, start_ms, end_ms)) for iid in instance_ids]
-        for iid, future in futures:
-            items, stats = future.result()
-            yield iid, items, stats
+        pending: deque = deque()
+        for iid in instance_ids:
+            pending.append((iid, pool.submit(query_instance, client, table, iid, start_ms, end_ms)))
+            if len(pending) >= ahead:
+                done_iid, future = pending.popleft()
+                yield done_iid, *future.result()
+        while pending:
+            done_iid, future = pending.popleft()
+            yield done_iid, *future.result()
 
 
 def _scan_segment(client: Any, kwargs: dict[str, Any], segment: int, total: int) -> tuple[list[Item], ReadStats]:
-    stats = ReadStats()
-    items: list[Item] = []
-    kwargs = {**kwargs, "Segment": segment, "TotalSegments": total}
-    while True:
-        page = client.scan(**kwargs)
-        stats.requests += 1
-        stats.scanned += page.get("ScannedCount", 0)
-        items += page.get("Items", [])
-        last = page.get("LastEvaluatedKey")
-        if not last:
-            break
-        kwargs["ExclusiveStartKey"] = last
-    stats.items = len(items)
-    return items, stats
+    return _read_all(client.scan, {**kwargs, "Segment": segment, "TotalSegments": total})
 
 
 def parallel_scan(client: Any, table: str, segments: int = 4, **filters: Any) -> tuple[list[Item], ReadStats]:

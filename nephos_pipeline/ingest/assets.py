@@ -21,7 +21,7 @@ from dagster import (
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import extraction
 from nephos_pipeline.ingest.merge import merge_window
-from nephos_pipeline.partitions import Partitions
+from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
@@ -31,11 +31,6 @@ GROUP_WAREHOUSE = "warehouse"
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _window(context: AssetExecutionContext) -> tuple[datetime, datetime]:
-    tw = context.partition_time_window
-    return tw.start.astimezone(UTC).replace(tzinfo=None), tw.end.astimezone(UTC).replace(tzinfo=None)
 
 
 def _preview(warehouse: Warehouse, conn, sql: str, params: dict) -> MetadataValue:
@@ -62,7 +57,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
     )
     def raw_metrics(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
         ensure_schema(warehouse)
-        start, end = _window(context)
+        start, end = window_of(context)
         result = extraction.extract_metrics(warehouse, dynamodb, start, end, _now(), log=context.log)
         return MaterializeResult(metadata=result.metadata())
 
@@ -75,7 +70,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
     )
     def raw_alerts(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
         ensure_schema(warehouse)
-        start, end = _window(context)
+        start, end = window_of(context)
         result = extraction.extract_alerts(warehouse, dynamodb, start, end, _now())
         return MaterializeResult(metadata=result.metadata())
 
@@ -102,7 +97,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
         description="METRICS (long format: instance, ts, metric, value), MERGEd from the landed window.",
     )
     def metrics_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        return _merge(context, warehouse, "metrics", _window(context),
+        return _merge(context, warehouse, "metrics", window_of(context),
                       "SELECT * FROM METRICS WHERE TS >= %(window_start)s::TIMESTAMP_NTZ AND TS < %(window_end)s::TIMESTAMP_NTZ "
                       "ORDER BY TS, INSTANCE_ID, METRIC LIMIT 5")
 
@@ -112,7 +107,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
         description="ALERTS, MERGEd by alert_id from the landed window.",
     )
     def alerts_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        return _merge(context, warehouse, "alerts", _window(context),
+        return _merge(context, warehouse, "alerts", window_of(context),
                       "SELECT ALERT_ID, INSTANCE_ID, CREATED_AT, SEVERITY, STATUS FROM ALERTS "
                       "WHERE CREATED_AT >= %(window_start)s::TIMESTAMP_NTZ AND CREATED_AT < %(window_end)s::TIMESTAMP_NTZ "
                       "ORDER BY CREATED_AT LIMIT 5")
