@@ -27,7 +27,7 @@ def analysed(loaded_fleet_dir, tmp_path_factory):
 
 
 def of(insights, instance_id, insight_type):
-    mask = [instance_id in a for a in insights.affected] & (insights.insight_type == insight_type)
+    mask = insights.affected.map(lambda a: instance_id in a) & (insights.insight_type == insight_type)
     return insights[mask]
 
 
