@@ -14,8 +14,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from nephos_pipeline.dynamodb import local_server
-from nephos_pipeline.dynamodb.local_server import MANIFEST_NAME, LocalDynamoDB
+from nephos_pipeline.dynamodb import snapshot
+from nephos_pipeline.dynamodb.local_server import LocalDynamoDB
+from nephos_pipeline.dynamodb.snapshot import MANIFEST_NAME
 from nephos_pipeline.dynamodb.tables import ensure_tables, stream_arn
 from nephos_pipeline.settings import TableNames
 
@@ -38,7 +39,7 @@ def _metric(i: int) -> dict:
 
 
 def test_save_stop_restore_round_trips_items_exactly(tmp_path, monkeypatch):
-    monkeypatch.setattr(local_server, "SCAN_PAGE_SIZE", 7)  # force scan pagination
+    monkeypatch.setattr(snapshot, "SCAN_PAGE_SIZE", 7)  # force scan pagination
     names = TableNames()
     instance = {
         "instance_id": {"S": "i-0001"},
