@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# make dev: the local DynamoDB server and `dagster dev` together, so that
+# `nephos simulate --live` (in another terminal) drives the change sensor and the schedules.
+#
+#   PATH=.venv/bin:$PATH bash scripts/dev.sh
+#
+# Settings (environment):
+#   NEPHOS_HOME            state folder (default ./.nephos): DynamoDB snapshot, warehouse, Dagster home
+#   NEPHOS_DYNAMODB_PORT   local DynamoDB port on 127.0.0.1 (default 8765)
+#   DAGSTER_PORT           Dagster UI port on 127.0.0.1 (default 3000)
+#   NEPHOS_DYNAMODB_WAIT   seconds to wait for DynamoDB to restore its snapshot (default 300)
+#
+# Why it is shaped like this:
+# - DynamoDB first, and only its "export NEPHOS_DYNAMODB_ENDPOINT_URL=..." line counts as
+#   ready: it is printed after the snapshot is restored and the tables exist, so the
+#   sensor's first tick never sees a half-restored table.
+# - `set -m` gives each child its own process group. Without it bash starts background
+#   children with SIGINT ignored, and `dagster dev` maps SIGTERM onto its SIGINT handler,
+#   so it could then not be stopped gracefully. Ctrl-C / SIGTERM reach this script, whose
+#   trap stops Dagster first (webserver, daemon, code servers) and DynamoDB last: on
+#   SIGTERM it saves its snapshot, so `make dev` after `make dev` keeps the data.
+set -euo pipefail
+set -m
+
+cd "$(dirname "$0")/.."
+
+NEPHOS_HOME="${NEPHOS_HOME:-./.nephos}"
+mkdir -p "$NEPHOS_HOME"
+NEPHOS_HOME="$(cd "$NEPHOS_HOME" && pwd)"  # absolute: every Dagster process must agree on it
+export NEPHOS_HOME
+export DAGSTER_HOME="$NEPHOS_HOME/dagster"
+export PYTHONUNBUFFERED=1
+DYNAMODB_PORT="${NEPHOS_DYNAMODB_PORT:-8765}"
+DAGSTER_PORT="${DAGSTER_PORT:-3000}"
+LOG_DIR="$NEPHOS_HOME/logs"
+DYNAMODB_LOG="$LOG_DIR/dynamodb.log"
+mkdir -p "$LOG_DIR" "$DAGSTER_HOME"
+
+# Same instance as `nephos demo` (nephos_pipeline/cli/demo.py, dagster_instance): keep the two in step.
+if [ ! -f "$DAGSTER_HOME/dagster.yaml" ]; then
+    cat >"$DAGSTER_HOME/dagster.yaml" <<'YAML'
+# Local Dagster instance for Nephos. One run at a time: the embedded warehouse is a
+# single DuckDB file that one process writes at a time.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+YAML
+fi
+
+# `python -c "$DEFAULT_SIGINT" cmd...` execs cmd with SIGINT at its default disposition (same
+# pid, so $! is cmd's). A script started with SIGINT ignored (`make dev &`, nohup, CI) passes
+# that on to its children; `dagster dev` would then ignore SIGTERM too, since it maps SIGTERM
+# onto whatever its SIGINT handler is.
+DEFAULT_SIGINT='import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])'
+
+ddb_pid=""
+dagster_pid=""
+
+# Send SIGTERM to one child and wait up to $2 seconds for it; then its whole group, then SIGKILL.
+stop_child() {
+    local pid="$1" grace="$2" waited=0
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$grace" ]; do
+        sleep 1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "dev.sh: $pid still running after ${grace}s; terminating its process group" >&2
+        kill -TERM -- "-$pid" 2>/dev/null || true
+        sleep 5
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    trap - EXIT INT TERM
+    if ! kill -0 "${ddb_pid:-0}" 2>/dev/null && ! kill -0 "${dagster_pid:-0}" 2>/dev/null; then
+        return 0
+    fi
+    echo
+    echo "dev.sh: stopping dagster dev, then the local DynamoDB (it saves its snapshot)..."
+    stop_child "$dagster_pid" 60
+    stop_child "$ddb_pid" 120
+    tail -n 1 "$DYNAMODB_LOG" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "dev.sh: NEPHOS_HOME=$NEPHOS_HOME"
+nephos dynamodb --port "$DYNAMODB_PORT" --home "$NEPHOS_HOME" </dev/null >"$DYNAMODB_LOG" 2>&1 &
+ddb_pid=$!
+
+deadline=$((SECONDS + ${NEPHOS_DYNAMODB_WAIT:-300}))
+endpoint=""
+while [ -z "$endpoint" ]; do
+    if ! kill -0 "$ddb_pid" 2>/dev/null; then
+        echo "dev.sh: nephos dynamodb exited:" >&2
+        cat "$DYNAMODB_LOG" >&2
+        exit 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "dev.sh: local DynamoDB not ready after ${NEPHOS_DYNAMODB_WAIT:-300}s (log: $DYNAMODB_LOG)" >&2
+        exit 1
+    fi
+    sleep 0.5
+    endpoint="$(sed -n 's/^export NEPHOS_DYNAMODB_ENDPOINT_URL=//p' "$DYNAMODB_LOG")"
+done
+export NEPHOS_DYNAMODB_ENDPOINT_URL="$endpoint"
+sed 's/^/  dynamodb: /' "$DYNAMODB_LOG"
+
+echo "dev.sh: Dagster UI on http://127.0.0.1:$DAGSTER_PORT (DAGSTER_HOME=$DAGSTER_HOME); Ctrl-C stops both."
+echo "dev.sh: live data, in another terminal: NEPHOS_DYNAMODB_ENDPOINT_URL=$endpoint nephos simulate --live --days 0"
+echo "        (fast-forward with --speed 60 --end <a few hours ago>: see docs/ui-walkthrough.md)"
+python -c "$DEFAULT_SIGINT" dagster dev -w workspace.yaml -h 127.0.0.1 -p "$DAGSTER_PORT" </dev/null &
+dagster_pid=$!
+status=0
+wait "$dagster_pid" || status=$?
+dagster_pid=""
+echo "dev.sh: dagster dev exited with status $status" >&2
+exit "$status"
