@@ -151,17 +151,25 @@ def _batch_put(client: Any, table_name: str, items: list[dict[str, Any]]) -> Non
 def restore_snapshot(client: Any, directory: Path | str) -> dict[str, int]:
     """Create the manifest's tables (existing ones are kept) and put all saved items.
 
-    Tables come back with their saved stream settings but **new stream ARNs**.
+    Tables come back with their saved stream settings but **new stream ARNs**. The stream is
+    enabled only after the items are back, so the new stream starts empty: a change
+    consumer restarting from TRIM_HORIZON sees changes made after the restore, not a
+    replay of the whole snapshot as inserts.
     """
     directory = Path(directory)
     manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
     if manifest.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unsupported DynamoDB snapshot format {manifest.get('format')!r}")
+    streams_to_enable: dict[str, dict[str, Any]] = {}
     for entry in manifest["tables"]:
+        spec = dict(entry["spec"])
+        stream = spec.pop("StreamSpecification", None)
         try:
-            client.create_table(**entry["spec"])
+            client.create_table(**spec)
+            if stream:
+                streams_to_enable[spec["TableName"]] = stream
         except client.exceptions.ResourceInUseException:
-            log.info("table %s already exists; restoring items into it", entry["spec"]["TableName"])
+            log.info("table %s already exists; restoring items into it", spec["TableName"])
     counts: dict[str, int] = {}
     for entry in manifest["tables"]:
         name = entry["spec"]["TableName"]
@@ -177,4 +185,6 @@ def restore_snapshot(client: Any, directory: Path | str) -> dict[str, int]:
         if batch:
             _batch_put(client, name, batch)
             counts[name] += len(batch)
+    for name, stream in streams_to_enable.items():
+        client.update_table(TableName=name, StreamSpecification=stream)
     return counts

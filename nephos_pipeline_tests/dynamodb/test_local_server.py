@@ -76,6 +76,11 @@ def test_save_stop_restore_round_trips_items_exactly(tmp_path, monkeypatch):
         )
         new_arn = stream_arn(client, names.metrics)
         assert new_arn is not None and new_arn != old_arn  # consumers see a recreated table
+        # ... whose stream starts empty: the restore itself is not replayed as 61 inserts
+        streams = second.streams_client()
+        shard = streams.describe_stream(StreamArn=new_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        it = streams.get_shard_iterator(StreamArn=new_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        assert streams.get_records(ShardIterator=it["ShardIterator"])["Records"] == []
         assert ensure_tables(client, names)  # a restored table satisfies the contract
 
 
