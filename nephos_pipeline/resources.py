@@ -15,7 +15,7 @@ from dagster import EnvVar
 
 from nephos_pipeline import settings
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
-from nephos_pipeline.warehouse import LocalWarehouse, SnowflakeWarehouse, Warehouse
+from nephos_pipeline.warehouse import LocalWarehouse, Warehouse
 
 LOOPBACK_PREFIXES = ("http://127.", "http://localhost", "http://[::1]")
 
@@ -29,6 +29,8 @@ def build_warehouse(env: Mapping[str, str] | None = None) -> Warehouse:
     if settings.warehouse_kind(env) == "local":
         return LocalWarehouse(path=str(settings.nephos_home(env) / "warehouse"))
     from dagster_snowflake import SnowflakeResource
+
+    from nephos_pipeline.warehouse.snowflake import SnowflakeWarehouse  # only here: a slow import
 
     def optional(name: str) -> Any:
         return EnvVar(name) if env.get(name) else None

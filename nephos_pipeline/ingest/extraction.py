@@ -1,8 +1,9 @@
 """Extract one window from DynamoDB into the landing tables (no Dagster imports).
 
-Memory stays bounded during long backfills: each instance's items are converted and
-appended to the staging table before the next instance is read; only rejects and counts
-are kept for the whole window.
+Memory stays bounded during long backfills: each instance's items are converted as they
+arrive and appended to the staging table in bulk loads of at most ``STAGE_ROWS`` rows; only
+rejects and counts are kept for the whole window. (One bulk load per instance cost ~40 %
+of the client CPU of an hourly sync of 48 instances; see docs/benchmarks.md, Extract.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nephos_pipeline.ingest.records import Batch
 from nephos_pipeline.warehouse import Warehouse
 
 _log = logging.getLogger(__name__)
+STAGE_ROWS = 50_000  # converted rows kept before one bulk load into the staging table
 
 
 @dataclass
@@ -79,12 +81,17 @@ def extract_metrics(
     result = ExtractResult("metrics", start, end, instances_queried=len(ids))
     with warehouse.connection() as conn:
         landing.create_stage(warehouse, conn, landing.METRICS)
+        pending = Batch()
         for _iid, items, stats in ddb.query_metrics(client, table, ids, start, end, workers):
             result.requests += stats.requests
             batch = records.metric_rows(items)
-            landing.stage_rows(warehouse, conn, landing.METRICS, batch)
-            batch.rows = []  # staged; keep only counts and rejects in memory
+            pending.rows += batch.rows
+            batch.rows = []  # rows wait in ``pending`` until staged; counts and rejects are kept
             result.batch.extend(batch)
+            if len(pending.rows) >= STAGE_ROWS:
+                landing.stage_rows(warehouse, conn, landing.METRICS, pending)
+                pending.rows = []
+        landing.stage_rows(warehouse, conn, landing.METRICS, pending)
         result.rows_landed = landing.swap_window(
             warehouse, conn, landing.METRICS, result.batch.rejects, start, end, extracted_at
         )
