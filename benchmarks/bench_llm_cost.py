@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -81,31 +82,36 @@ class Ledger:
 LEDGER = Ledger()
 
 
-class StandInWarehouse:
+class StandInCursor:
     """Takes the narrator's statements in place of Snowflake: counts them, answers AI_COMPLETE."""
 
-    @contextmanager
-    def connection(self) -> Iterator[None]:
-        yield None
+    description: list[tuple[str]] = []
+    rows: list[tuple[str, str]] = []
 
-    def execute(self, sql: str, params: Any = None, conn: Any = None) -> int:
-        LEDGER.other_statements += 1  # ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS
-        return 0
-
-    def query(self, sql: str, params: Any = None, conn: Any = None) -> pd.DataFrame:
+    def execute(self, sql: str, params: Any = None, timeout: int | None = None) -> None:
+        self.description, self.rows = [("K",), ("RESPONSE",)], []
         if "AI_COMPLETE(" not in sql and "CORTEX.COMPLETE(" not in sql:
             LEDGER.other_statements += 1
-            return pd.DataFrame()
+            return
         LEDGER.llm_statements += 1
-        rows = []
         for row in json.loads(params["batch"]):
             prompt, answer = row["prompt"], LEDGER.completions.get(row["prompt"], "{}")
             usage = {"prompt_tokens": tokens(prompt), "completion_tokens": tokens(answer)}
             LEDGER.prompts += 1
             LEDGER.prompt_tokens += usage["prompt_tokens"]
             LEDGER.completion_tokens += usage["completion_tokens"]
-            rows.append({"k": row["k"], "response": json.dumps({"choices": [{"messages": answer}], "usage": usage})})
-        return pd.DataFrame(rows, columns=["k", "response"])
+            self.rows.append((row["k"], json.dumps({"choices": [{"messages": answer}], "usage": usage})))
+
+    def fetchall(self) -> list[tuple[str, str]]:
+        return self.rows
+
+
+class StandInWarehouse:
+    """A warehouse whose connections count every statement the narrator sends."""
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        yield SimpleNamespace(cursor=StandInCursor)
 
 
 class CountingCortexNarrator(CortexNarrator):

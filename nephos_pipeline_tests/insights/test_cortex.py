@@ -32,8 +32,9 @@ class FakeCursor:
     def __init__(self, conn: FakeConnection) -> None:
         self.conn, self.description, self.rowcount, self._rows = conn, None, 0, []
 
-    def execute(self, sql: str, params: dict[str, Any] | None = None) -> FakeCursor:
+    def execute(self, sql: str, params: dict[str, Any] | None = None, timeout: int | None = None) -> FakeCursor:
         self.conn.statements.append((sql, params))
+        self.conn.timeouts.append(timeout)
         rows = self.conn.responder(sql, params or {})
         self.description = [("K",), ("RESPONSE",)] if rows and len(rows[0]) == 2 else [("RESPONSE",)]
         self._rows, self.rowcount = rows, len(rows)
@@ -45,7 +46,7 @@ class FakeCursor:
 
 class FakeConnection:
     def __init__(self, responder: Responder) -> None:
-        self.responder, self.statements = responder, []
+        self.responder, self.statements, self.timeouts = responder, [], []
 
     def cursor(self) -> FakeCursor:
         return FakeCursor(self)
@@ -96,6 +97,7 @@ def test_one_bound_statement_per_batch_and_tokens_recorded():
     findings = [finding("anomaly", fingerprint=f"fp{i}") for i in range(3)]
     narratives = CortexNarrator(temperature=0.1, max_tokens=300).narrate(findings, wh)
     [(sql, params)] = batch_statements(conn)
+    assert len(conn.statements) == 1 and conn.timeouts == [120]  # one statement per run, cancelled after 120 s
     assert sql == AI_COMPLETE_SQL and "show_details => TRUE" in sql and "FLATTEN" in sql
     assert params["model"] == "mistral-large2" and params["temperature"] == 0.1 and params["max_tokens"] == 300
     rows = json.loads(params["batch"])

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
 from pydantic import Field
 
 from nephos_pipeline.insights.findings import Finding
@@ -82,17 +83,18 @@ class CortexNarrator(Narrator):
         return replies
 
     def _run(self, warehouse: Warehouse, sql: str, params: dict[str, Any]) -> Any:
-        """The batch statement on a fresh connection, with a server-side timeout."""
+        """The batch as one statement; the connector cancels it after ``timeout_s``.
+
+        The connector's ``timeout`` (a client-side cancel) rather than ``ALTER SESSION SET
+        STATEMENT_TIMEOUT_IN_SECONDS``, so an analysis run costs exactly one warehouse
+        statement for the LLM.
+        """
         try:
             with warehouse.connection() as conn:
-                try:
-                    warehouse.execute(
-                        "ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = %(timeout)s",
-                        {"timeout": max(int(self.timeout_s), 1)}, conn,
-                    )
-                except Exception:  # noqa: BLE001 - without the limit the call still works
-                    pass
-                return warehouse.query(sql, params, conn)
+                cur = conn.cursor()
+                cur.execute(sql, params, timeout=max(int(self.timeout_s), 1))
+                columns = [d[0].lower() for d in cur.description or []]
+                return pd.DataFrame.from_records(cur.fetchall(), columns=columns)
         except NarratorError:
             raise
         except WarehouseUnavailable as exc:
