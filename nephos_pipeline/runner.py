@@ -58,15 +58,19 @@ class Runner:
         return self.run(SYNC, self.parts.hourly, start, end)
 
     def analyse(self, end: datetime, anomaly_hours: float = 24) -> list[dg.ExecuteInProcessResult]:
-        """Rollups, anomalies over the last ``anomaly_hours``, the latest pattern, prediction and summary."""
+        """Rollups; patterns, then anomalies, over the last ``anomaly_hours``; the latest prediction and summary.
+
+        Patterns go first, as the hourly schedule keeps them current in production: a known
+        recurring daily spike is then not reported again as an anomaly.
+        """
         p = self.parts
         quarter = floor_to(end, timedelta(minutes=15))
         hour = floor_to(end, timedelta(hours=1))
         six = floor_to(end, timedelta(hours=6))
         return [
             self.run(["metric_rollups"], None),
+            self.run(["pattern_insights"], p.hourly, hour - timedelta(hours=anomaly_hours), hour),
             self.run(["anomaly_insights"], p.quarter_hourly, quarter - timedelta(hours=anomaly_hours), quarter),
-            self.run(["pattern_insights"], p.hourly, hour - timedelta(hours=1), hour),
             self.run(["prediction_insights"], p.six_hourly, six - timedelta(hours=6), six),
             self.run(["insights_summary"], p.six_hourly, six - timedelta(hours=6), six),
         ]

@@ -51,30 +51,33 @@ def prior_state(warehouse: Warehouse, conn: Any, first_tick: datetime) -> dict[t
     return state
 
 
-def expected_spikes(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick: datetime) -> set[tuple]:
-    """(instance, metric, hour of day) of recurring daily spikes active in the range.
+def expected_spikes(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick: datetime) -> list[tuple]:
+    """Recurring daily spikes reported by pattern analysis: (instance, metric, hour, from, until).
 
     A spike that pattern analysis already reports as recurring (say a 14:00 batch job) is
-    known behaviour, not news: an anomaly incident starting in that hour is not raised.
+    known behaviour, not news: an anomaly incident starting in that hour, while that
+    pattern insight was active, is not raised.
     """
     df = warehouse.query(
         "SELECT AFFECTED_INSTANCES[0]::VARCHAR AS INSTANCE_ID, EVIDENCE:hour_of_day::INT AS HOUR_OF_DAY, "
-        "EVIDENCE:metrics AS METRICS FROM AI_INSIGHTS "
+        "EVIDENCE:metrics AS METRICS, CREATED_AT, EXPIRES_AT FROM AI_INSIGHTS "
         "WHERE INSIGHT_TYPE = 'pattern' AND EVIDENCE:hour_of_day IS NOT NULL "
         "AND CREATED_AT <= %(last)s::TIMESTAMP_NTZ AND EXPIRES_AT > %(first)s::TIMESTAMP_NTZ",
-        {"first": first_tick, "last": last_tick},
+        {"first": first_tick - TICK, "last": last_tick},
         conn,
     )
-    known = set()
+    known = []
     for row in df.itertuples(index=False):
         metrics = json.loads(row.metrics) if isinstance(row.metrics, str) else (row.metrics or [])
-        known |= {(row.instance_id, str(m), int(row.hour_of_day)) for m in metrics}
+        known += [(row.instance_id, str(m), int(row.hour_of_day), row.created_at, row.expires_at) for m in metrics]
     return known
 
 
-def _window_hour(incident: Incident) -> int:
-    """Hour of day of the 15-minute window in which the incident started."""
-    return (incident.first_tick - TICK).hour
+def _is_expected(incident: Incident, known: list[tuple]) -> bool:
+    """Causal: only a pattern insight that existed when the incident started counts."""
+    hour = (incident.first_tick - TICK).hour  # hour of day of the window it started in
+    return any(iid == incident.instance_id and metric == incident.metric and h == hour
+               and created <= incident.first_tick < expires for iid, metric, h, created, expires in known)
 
 
 def _context(alerts: pd.DataFrame, deploys: pd.DataFrame, inc: Incident) -> dict[str, list]:
@@ -118,9 +121,8 @@ def analyse(warehouse: Warehouse, first_tick: datetime, last_tick: datetime,
         state = prior_state(warehouse, conn, first_tick)
         ticks = list(pd.date_range(first_tick, last_tick, freq=TICK).to_pydatetime())
         events, _ = incidents.advance(state, flagged, ticks)
-        known = expected_spikes(warehouse, conn, first_tick, last_tick) if events else set()
-        expected = {e.incident.fingerprint for e in events
-                    if (e.incident.instance_id, e.incident.metric, _window_hour(e.incident)) in known}
+        known = expected_spikes(warehouse, conn, first_tick, last_tick) if events else []
+        expected = {e.incident.fingerprint for e in events if _is_expected(e.incident, known)}
         events = [e for e in events if e.incident.fingerprint not in expected]
         stats = {"ticks": len(ticks), "series_scored": int(scores[["instance_id", "metric"]].drop_duplicates().shape[0])
                  if not scores.empty else 0, "ticks_flagged": len(flagged), "events": len(events),

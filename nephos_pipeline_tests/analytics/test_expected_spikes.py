@@ -49,6 +49,16 @@ def test_spike_is_an_anomaly_without_a_known_pattern(warehouse):
 
 def test_spike_in_a_known_recurring_hour_is_not_raised(warehouse):
     load_series(warehouse)
-    save_findings(warehouse, LocalNarrator(), [spike_pattern(14)])
+    save_findings(warehouse, LocalNarrator(), [spike_pattern(14)])  # created before the spike day
     found, stats = anomalies(warehouse)
     assert found == [] and stats["expected_recurring_spikes_skipped"] == 1
+
+
+def test_a_pattern_found_after_the_spike_does_not_hide_it(warehouse):
+    load_series(warehouse)
+    late = spike_pattern(14)
+    late = Finding(**{**late.__dict__, "window_start": DAY2 + timedelta(hours=14, minutes=30),
+                      "window_end": DAY2 + timedelta(hours=14, minutes=45)})
+    save_findings(warehouse, LocalNarrator(), [late])
+    found, stats = anomalies(warehouse)
+    assert [f.metric for f in found] == ["cpu_usage"] and stats["expected_recurring_spikes_skipped"] == 0
