@@ -51,6 +51,24 @@ class SaveResult:
     llm_calls: int = 0
 
 
+def _collapse(findings: Sequence[Finding]) -> list[tuple[Finding, Finding]]:
+    """One (first, latest) observation pair per fingerprint, in first-seen order.
+
+    A run over several windows (a backfill) can see the same finding many times. Stored
+    as window-by-window runs would store it: created and narrated from the first
+    observation, with the latest one's numbers, severity and last-seen time.
+    """
+    first: dict[str, Finding] = {}
+    latest: dict[str, Finding] = {}
+    for f in findings:
+        seen = f.first_seen_at or f.window_end
+        if f.fingerprint not in first or seen < (first[f.fingerprint].first_seen_at or first[f.fingerprint].window_end):
+            first[f.fingerprint] = f
+        if f.fingerprint not in latest or f.window_end >= latest[f.fingerprint].window_end:
+            latest[f.fingerprint] = f
+    return [(first[fp], latest[fp]) for fp in first]
+
+
 def insight_id(fingerprint: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, fingerprint))
 
@@ -61,7 +79,8 @@ def _known(warehouse: Warehouse, conn: Any, findings: Sequence[Finding]) -> set[
     return set(warehouse.query(load_sql("insights/known_fingerprints.sql"), None, conn).fingerprint)
 
 
-def _row(f: Finding, n: Narrative | None, lifetimes: Lifetimes) -> dict[str, Any]:
+def _row(first: Finding, f: Finding, n: Narrative | None, lifetimes: Lifetimes) -> dict[str, Any]:
+    """The AI_INSIGHTS row: identity, words and start from ``first``; numbers from ``f`` (latest)."""
     return {
         "INSIGHT_ID": insight_id(f.fingerprint),
         "INSIGHT_TYPE": f.insight_type,
@@ -71,16 +90,16 @@ def _row(f: Finding, n: Narrative | None, lifetimes: Lifetimes) -> dict[str, Any
         "DESCRIPTION": n.description if n else "",
         "RECOMMENDATIONS": n.recommendations if n else "",
         "CONFIDENCE_SCORE": float(min(1.0, max(0.0, f.confidence))),
-        "AFFECTED_INSTANCES": json.dumps(list(f.affected_instances), ensure_ascii=False),
-        "METRIC": f.metric,
-        "WINDOW_START": f.window_start,
+        "AFFECTED_INSTANCES": json.dumps(list(first.affected_instances), ensure_ascii=False),
+        "METRIC": first.metric,
+        "WINDOW_START": first.window_start,
         "WINDOW_END": f.window_end,
         "EVIDENCE": json.dumps({"metric": f.metric, **f.evidence}, ensure_ascii=False, default=str, allow_nan=False),
         "MODEL": n.model if n else None,
         "AI_GENERATED": bool(n.ai_generated) if n else False,
         "PROMPT_TOKENS": int(n.prompt_tokens) if n else 0,
         "COMPLETION_TOKENS": int(n.completion_tokens) if n else 0,
-        "CREATED_AT": f.first_seen_at or f.window_end,
+        "CREATED_AT": first.first_seen_at or first.window_end,
         "LAST_SEEN_AT": f.window_end,
         "EXPIRES_AT": f.window_end + lifetimes.for_type(f.insight_type),
     }
@@ -97,11 +116,10 @@ def save_findings(
     result = SaveResult()
     if not findings:
         return result
-    by_fp = {f.fingerprint: f for f in findings}  # one row per fingerprint, last wins
-    findings = list(by_fp.values())
+    pairs = _collapse(findings)
     with warehouse.connection() as conn:
-        known = _known(warehouse, conn, findings)
-    new = [f for f in findings if f.fingerprint not in known]
+        known = _known(warehouse, conn, [first for first, _ in pairs])
+    new = [first for first, _ in pairs if first.fingerprint not in known]
     narratives: dict[str, Narrative] = {}
     if new:
         result.llm_calls = 1
@@ -112,8 +130,8 @@ def save_findings(
             result.completion_tokens += n.completion_tokens
             if n.failure:
                 result.failures.append(n.failure)
-    result.seen_again = len(findings) - len(new)
-    rows = [_row(f, narratives.get(f.fingerprint), lifetimes) for f in findings]
+    result.seen_again = len(pairs) - len(new)
+    rows = [_row(first, latest, narratives.get(first.fingerprint), lifetimes) for first, latest in pairs]
     with warehouse.connection() as conn:
         warehouse.execute(load_sql("insights/stage_insights.sql"), conn=conn)
         frame = pd.DataFrame(rows)

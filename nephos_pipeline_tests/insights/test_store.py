@@ -73,3 +73,17 @@ def test_expired_insights_are_archived(warehouse):
     assert moved == 1
     assert warehouse.query("SELECT FINGERPRINT FROM AI_INSIGHTS").fingerprint.tolist() == ["b"]
     assert warehouse.query("SELECT FINGERPRINT FROM AI_INSIGHTS_ARCHIVE").fingerprint.tolist() == ["a"]
+
+
+def test_a_range_run_creates_at_the_first_observation_like_window_by_window_runs(warehouse, tmp_path):
+    from nephos_pipeline.warehouse import LocalWarehouse
+    from nephos_pipeline.warehouse.schema import ensure_schema
+
+    hours = [finding(at=T0 + timedelta(hours=h), z=4 + h / 10) for h in range(4)]
+    save_findings(warehouse, LocalNarrator(), hours)  # one backfill run over 4 windows
+    other = LocalWarehouse(path=str(tmp_path / "one-by-one"))
+    ensure_schema(other)
+    for f in hours:
+        save_findings(other, LocalNarrator(), [f])
+    assert rows(warehouse).equals(rows(other))
+    assert warehouse.query("SELECT CREATED_AT FROM AI_INSIGHTS").created_at[0] == T0
