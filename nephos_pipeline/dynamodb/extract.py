@@ -11,8 +11,8 @@ Access paths:
 - Alerts: the table's only key is ``alert_id`` and items change in place, so the cheapest
   *correct* path without a secondary index is a parallel Scan with a filter on the window.
   Alerts are a few items per incident, so the read cost is small; an alert whose
-  ``created_at`` is missing or not a number is returned by every window so it is rejected
-  visibly rather than silently skipped.
+  ``created_at`` is missing, not a number or not epoch milliseconds (2000-2100) is returned
+  by every window so it is rejected visibly rather than silently skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from nephos_pipeline.ingest.contract import MAX_MS, MIN_MS
 
 Item = dict[str, dict[str, Any]]
 
@@ -115,14 +117,21 @@ def scan_instances(client: Any, table: str, segments: int = 4) -> tuple[list[Ite
 
 
 def scan_alerts(client: Any, table: str, start: datetime, end: datetime, segments: int = 4) -> tuple[list[Item], ReadStats]:
-    """Alerts created in ``[start, end)``, plus any whose ``created_at`` is unusable."""
+    """Alerts created in ``[start, end)``, plus any whose ``created_at`` is unusable.
+
+    Unusable means missing, not a number, or a number that is not epoch milliseconds in
+    the contract's range (e.g. epoch seconds), which no window would otherwise ever read.
+    The type tests come first: moto evaluates ``OR`` left to right and fails the whole Scan
+    (HTTP 500) when ``BETWEEN`` meets a string, while DynamoDB treats that as false.
+    """
     return parallel_scan(
         client,
         table,
         segments,
         FilterExpression=(
-            "(created_at BETWEEN :s AND :e) OR attribute_not_exists(created_at) "
-            "OR NOT attribute_type(created_at, :n)"
+            "attribute_not_exists(created_at) OR NOT attribute_type(created_at, :n) "
+            "OR (created_at BETWEEN :s AND :e) OR created_at < :min OR created_at >= :max"
         ),
-        ExpressionAttributeValues={":s": {"N": str(to_ms(start))}, ":e": {"N": str(to_ms(end) - 1)}, ":n": {"S": "N"}},
+        ExpressionAttributeValues={":s": {"N": str(to_ms(start))}, ":e": {"N": str(to_ms(end) - 1)}, ":n": {"S": "N"},
+                                   ":min": {"N": str(MIN_MS)}, ":max": {"N": str(MAX_MS)}},
     )

@@ -9,6 +9,7 @@ one run that queries each instance's whole range once.
 
 from datetime import UTC, datetime
 
+import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -33,9 +34,26 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+_MD_SPECIAL = "\\`*_{}[]()#+!|<>~"
+
+
+def _md_cell(value: object) -> object:
+    """Agent-written text (instance ids, host names) shown as text: no Markdown, no HTML."""
+    if not isinstance(value, str):
+        return value
+    for ch in _MD_SPECIAL:
+        value = value.replace(ch, "\\" + ch)
+    return " ".join(value.splitlines())
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """``df`` as a Markdown table for Dagster metadata, every string cell escaped and kept as written."""
+    return df.map(_md_cell).to_markdown(index=False, disable_numparse=True)
+
+
 def _preview(warehouse: Warehouse, conn, sql: str, params: dict) -> MetadataValue:
     df = warehouse.query(sql, params, conn)
-    return MetadataValue.md(df.to_markdown(index=False) if not df.empty else "_no rows_")
+    return MetadataValue.md(markdown_table(df) if not df.empty else "_no rows_")
 
 
 def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:

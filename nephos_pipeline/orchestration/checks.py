@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
+from nephos_pipeline.ingest.assets import markdown_table
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
@@ -20,7 +21,7 @@ def _now() -> datetime:
 
 
 def _table(df) -> MetadataValue:
-    return MetadataValue.md(df.head(20).to_markdown(index=False))
+    return MetadataValue.md(markdown_table(df.head(20)))
 
 
 def _rows_check(warehouse: Warehouse, sql_name: str, what: str, since: bool = True) -> AssetCheckResult:

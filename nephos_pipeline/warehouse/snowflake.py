@@ -13,12 +13,14 @@ from typing import Any
 
 import pandas as pd
 from dagster_snowflake import SnowflakeResource
+from pydantic import Field
 
 from nephos_pipeline.warehouse.base import Warehouse, WarehouseUnavailable
 
 
 class SnowflakeWarehouse(Warehouse):
-    snowflake: SnowflakeResource
+    # repr=False: once resolved, SnowflakeResource's repr shows the password; keep it out of any log.
+    snowflake: SnowflakeResource = Field(repr=False)
 
     def describe(self) -> str:
         sf = self.snowflake

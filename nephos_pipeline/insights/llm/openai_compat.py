@@ -32,7 +32,7 @@ class OpenAICompatNarrator(Narrator):
     """Narratives from an OpenAI-compatible chat-completions endpoint."""
 
     base_url: str = Field(description="Server base URL, e.g. http://127.0.0.1:11434/v1 (no trailing /chat/completions).")
-    api_key: str | None = Field(default=None, description="Bearer token, if the server needs one.")
+    api_key: str | None = Field(default=None, description="Bearer token, if the server needs one.", repr=False)
     json_mode: bool = Field(default=True, description="Send response_format={'type': 'json_object'}.")
     max_total_tokens: int = Field(default=8000, description="Cap on max_tokens for the whole batch call.")
     timeout_s: float = Field(default=60.0, description="Overall deadline for the call, in seconds.")
