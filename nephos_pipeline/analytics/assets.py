@@ -22,6 +22,7 @@ from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.insights.llm.base import Narrator
 from nephos_pipeline.insights.store import SaveResult, archive_expired, save_findings
+from nephos_pipeline.metadata import md_text
 from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -38,22 +39,14 @@ def _ends(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
     return out
 
 
-def _md_escape(text: object) -> str:
-    """Insight text is untrusted: neutralise Markdown/HTML before the Dagster UI renders it."""
-    s = str(text)
-    for ch in "\\`*_{}[]()#+!|<>":
-        s = s.replace(ch, "\\" + ch)
-    return s.replace("\n", " ")[:160]
-
-
 def insights_metadata(result: SaveResult, findings_count: int, extra: dict | None = None) -> dict:
     by_sev: dict[str, int] = {}
     lines = ["| type | severity | title | instances |", "|---|---|---|---|"]
     for finding, narrative in result.created[:50]:
         by_sev[finding.severity] = by_sev.get(finding.severity, 0) + 1
         lines.append(
-            f"| {finding.insight_type} | {finding.severity} | {_md_escape(narrative.title)} | "
-            f"{_md_escape(', '.join(finding.affected_instances)[:80])} |"
+            f"| {finding.insight_type} | {finding.severity} | {md_text(narrative.title, 160)} | "
+            f"{md_text(', '.join(finding.affected_instances), 80)} |"
         )
     meta = {
         "findings": findings_count,

@@ -9,7 +9,6 @@ one run that queries each instance's whole range once.
 
 from datetime import UTC, datetime
 
-import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -22,6 +21,7 @@ from dagster import (
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import extraction
 from nephos_pipeline.ingest.merge import merge_window
+from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
@@ -32,23 +32,6 @@ GROUP_WAREHOUSE = "warehouse"
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-_MD_SPECIAL = "\\`*_{}[]()#+!|<>~"
-
-
-def _md_cell(value: object) -> object:
-    """Agent-written text (instance ids, host names) shown as text: no Markdown, no HTML."""
-    if not isinstance(value, str):
-        return value
-    for ch in _MD_SPECIAL:
-        value = value.replace(ch, "\\" + ch)
-    return " ".join(value.splitlines())
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """``df`` as a Markdown table for Dagster metadata, every string cell escaped and kept as written."""
-    return df.map(_md_cell).to_markdown(index=False, disable_numparse=True)
 
 
 def _preview(warehouse: Warehouse, conn, sql: str, params: dict) -> MetadataValue:

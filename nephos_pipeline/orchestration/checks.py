@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
-from nephos_pipeline.ingest.assets import markdown_table
+from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 

@@ -23,11 +23,11 @@ from fakesnow.cursor import FakeSnowflakeCursor
 
 from nephos_pipeline.analytics.assets import insights_metadata
 from nephos_pipeline.api import create_app
-from nephos_pipeline.ingest.assets import markdown_table
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.insights.llm import OpenAICompatNarrator
 from nephos_pipeline.insights.narrative import deterministic_narrative
 from nephos_pipeline.insights.store import save_findings
+from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.orchestration import checks
 from nephos_pipeline_tests.api.conftest import TOKEN, call
 from nephos_pipeline_tests.helpers import put_alert, put_instance, put_metric
