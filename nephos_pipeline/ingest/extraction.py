@@ -102,27 +102,26 @@ def extract_metrics(
     return result
 
 
+def _land_whole(warehouse: Warehouse, entity: landing.Entity, result: ExtractResult, extracted_at: datetime) -> ExtractResult:
+    """Stage a small extract in one bulk load and swap it into its landing window."""
+    with warehouse.connection() as conn:
+        landing.create_stage(warehouse, conn, entity)
+        landing.stage_rows(warehouse, conn, entity, result.batch)
+        result.rows_landed = landing.swap_window(
+            warehouse, conn, entity, result.batch.rejects, result.window_start, result.window_end, extracted_at
+        )
+    return result
+
+
 def extract_alerts(
     warehouse: Warehouse, dynamodb: DynamoDBResource, start: datetime, end: datetime, extracted_at: datetime
 ) -> ExtractResult:
     items, stats = ddb.scan_alerts(dynamodb.client(), dynamodb.alerts_table, start, end)
     result = ExtractResult("alerts", start, end, records.alert_rows(items), requests=stats.requests)
-    with warehouse.connection() as conn:
-        landing.create_stage(warehouse, conn, landing.ALERTS)
-        landing.stage_rows(warehouse, conn, landing.ALERTS, result.batch)
-        result.rows_landed = landing.swap_window(
-            warehouse, conn, landing.ALERTS, result.batch.rejects, start, end, extracted_at
-        )
-    return result
+    return _land_whole(warehouse, landing.ALERTS, result, extracted_at)
 
 
 def extract_instances(warehouse: Warehouse, dynamodb: DynamoDBResource, extracted_at: datetime) -> ExtractResult:
     items, stats = ddb.scan_instances(dynamodb.client(), dynamodb.instances_table)
     result = ExtractResult("instances", None, None, records.instance_rows(items), requests=stats.requests)
-    with warehouse.connection() as conn:
-        landing.create_stage(warehouse, conn, landing.INSTANCES)
-        landing.stage_rows(warehouse, conn, landing.INSTANCES, result.batch)
-        result.rows_landed = landing.swap_window(
-            warehouse, conn, landing.INSTANCES, result.batch.rejects, None, None, extracted_at
-        )
-    return result
+    return _land_whole(warehouse, landing.INSTANCES, result, extracted_at)
