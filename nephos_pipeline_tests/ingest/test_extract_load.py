@@ -117,17 +117,21 @@ def test_bad_items_are_rejected_and_counted_not_fatal(stack):
     assert wh.query("SELECT COUNT(*) AS n FROM REJECTS").n[0] == 3
 
 
-def test_single_run_backfill_over_a_range_matches_partition_by_partition(stack, tmp_path):
+def test_three_day_backfill_is_one_run_and_matches_partition_by_partition(stack, tmp_path):
     t, wh, res = stack
     put_instance(t.client, t.names, "web-01")
-    for m in range(0, 6 * 60, 10):
+    for m in range(0, 3 * 24 * 60, 40):
         put_metric(t.client, t.names, "web-01", H0 + timedelta(minutes=m), cpu_usage=m % 97)
-    tags = {"dagster/asset_partition_range_start": KEY, "dagster/asset_partition_range_end": "2026-03-01-15:00"}
+    last = (H0 + timedelta(days=3) - timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
+    tags = {"dagster/asset_partition_range_start": KEY, "dagster/asset_partition_range_end": last}
     assets = build_ingest_assets(Partitions.build({}))
-    result = dg.materialize(assets, resources=res, tags=tags, selection=["raw_metrics", "metrics", "raw_instances"])
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(assets, resources=res, tags=tags, instance=instance,
+                            selection=["raw_metrics", "metrics", "raw_instances"])
     assert result.success
+    assert len(instance.get_runs()) == 1  # the single-run backfill policy: 72 partitions, one run
     ranged = snapshot(wh, "METRICS").drop(columns=["loaded_at"])
-    assert len(ranged) == 36
+    assert len(ranged) == 3 * 24 * 60 // 40
 
     from nephos_pipeline.warehouse import LocalWarehouse
     from nephos_pipeline.warehouse.schema import ensure_schema
@@ -135,8 +139,9 @@ def test_single_run_backfill_over_a_range_matches_partition_by_partition(stack, 
     other = LocalWarehouse(path=str(tmp_path / "one-by-one"))
     ensure_schema(other)
     res2 = {**res, "warehouse": other}
-    for hour in range(10, 16):
-        dg.materialize(assets, resources=res2, partition_key=f"2026-03-01-{hour:02d}:00", selection=["raw_metrics", "metrics", "raw_instances"])
+    for hour in range(72):
+        key = (H0 + timedelta(hours=hour)).strftime("%Y-%m-%d-%H:%M")
+        dg.materialize(assets, resources=res2, partition_key=key, selection=["raw_metrics", "metrics"])
     assert snapshot(other, "METRICS").drop(columns=["loaded_at"]).equals(ranged)
 
 
