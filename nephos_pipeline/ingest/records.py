@@ -8,7 +8,7 @@ up either loaded or rejected, so ``items == loaded_items + len(rejects)`` always
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,65 +60,76 @@ def _key_of(item: Any, *names: str) -> str:
     return "|".join(parts)
 
 
-def metric_rows(items: Iterable[Item]) -> Batch:
-    """Long-format rows ``(instance_id, ts, metric, value)``; extra numeric attributes kept."""
+@dataclass
+class Converted:
+    """What one valid item becomes: its rows, and counters for the run's metadata."""
+
+    rows: list[tuple]
+    truncated: int = 0
+    ignored: int = 0
+
+
+def _convert(items: Iterable[Item], key_names: tuple[str, ...], one: Callable[[Item], Converted]) -> Batch:
+    """The loop every table shares: each item is converted, or rejected with its reason."""
     batch = Batch()
     for item in items:
         batch.items += 1
         try:
             if not isinstance(item, dict):
                 raise ContractError("item is not a map")
-            instance_id = c.ident(item, "instance_id")
-            ts = c.epoch_ms(item, "timestamp")
-            rows = []
-            ignored = 0
-            for name, attr in item.items():
-                if name in c.METRIC_KEYS:
-                    continue
-                if name in c.KNOWN_METRICS or (isinstance(attr, dict) and "N" in attr):
-                    value = c.number(item, name)
-                    c.check_metric_value(name, value)
-                    rows.append((instance_id, ts, name, value))
-                else:
-                    ignored += 1  # non-numeric extras (agent version, labels) are not metrics
-            if not rows:
-                raise ContractError("no numeric metric attributes")
+            converted = one(item)
         except ContractError as exc:
-            batch.rejects.append(Reject(_key_of(item, "instance_id", "timestamp"), str(exc), raw_json(item)))
+            batch.rejects.append(Reject(_key_of(item, *key_names), str(exc), raw_json(item)))
             continue
-        batch.rows += rows
+        batch.rows += converted.rows
         batch.loaded_items += 1
-        batch.ignored_attributes += ignored
+        batch.truncated_fields += converted.truncated
+        batch.ignored_attributes += converted.ignored
     return batch
+
+
+def _metric(item: Item) -> Converted:
+    instance_id = c.ident(item, "instance_id")
+    ts = c.epoch_ms(item, "timestamp")
+    out = Converted([])
+    for name, attr in item.items():
+        if name in c.METRIC_KEYS:
+            continue
+        if name in c.KNOWN_METRICS or (isinstance(attr, dict) and "N" in attr):
+            value = c.number(item, name)
+            c.check_metric_value(name, value)
+            out.rows.append((instance_id, ts, name, value))
+        else:
+            out.ignored += 1  # non-numeric extras (agent version, labels) are not metrics
+    if not out.rows:
+        raise ContractError("no numeric metric attributes")
+    return out
+
+
+def metric_rows(items: Iterable[Item]) -> Batch:
+    """Long-format rows ``(instance_id, ts, metric, value)``; extra numeric attributes kept."""
+    return _convert(items, ("instance_id", "timestamp"), _metric)
+
+
+def _alert(item: Item) -> Converted:
+    message, truncated = c.text(item, "message")
+    row = (
+        c.ident(item, "alert_id"),
+        c.ident(item, "instance_id"),
+        c.epoch_ms(item, "created_at"),
+        c.enum(item, "severity", c.SEVERITIES),
+        c.ident(item, "metric"),
+        c.number(item, "value", required=False),
+        c.number(item, "threshold", required=False),
+        message,
+        c.enum(item, "status", c.ALERT_STATUSES),
+        c.epoch_ms(item, "resolved_at", required=False),
+    )
+    return Converted([row], truncated=int(truncated))
 
 
 def alert_rows(items: Iterable[Item]) -> Batch:
-    batch = Batch()
-    for item in items:
-        batch.items += 1
-        try:
-            if not isinstance(item, dict):
-                raise ContractError("item is not a map")
-            message, truncated = c.text(item, "message")
-            row = (
-                c.ident(item, "alert_id"),
-                c.ident(item, "instance_id"),
-                c.epoch_ms(item, "created_at"),
-                c.enum(item, "severity", c.SEVERITIES),
-                c.ident(item, "metric"),
-                c.number(item, "value", required=False),
-                c.number(item, "threshold", required=False),
-                message,
-                c.enum(item, "status", c.ALERT_STATUSES),
-                c.epoch_ms(item, "resolved_at", required=False),
-            )
-        except ContractError as exc:
-            batch.rejects.append(Reject(_key_of(item, "alert_id"), str(exc), raw_json(item)))
-            continue
-        batch.rows.append(row)
-        batch.loaded_items += 1
-        batch.truncated_fields += int(truncated)
-    return batch
+    return _convert(items, ("alert_id",), _alert)
 
 
 def _tags(item: Item) -> str:
@@ -136,27 +147,19 @@ def _tags(item: Item) -> str:
     return json.dumps(tags, ensure_ascii=False, sort_keys=True)
 
 
+def _instance(item: Item) -> Converted:
+    return Converted([(
+        c.ident(item, "instance_id"),
+        c.text(item, "hostname")[0],
+        c.text(item, "region")[0],
+        c.text(item, "plan")[0],
+        c.text(item, "status")[0],
+        _tags(item),
+        c.epoch_ms(item, "created_at", required=False),
+        c.epoch_ms(item, "updated_at", required=False),
+        c.epoch_ms(item, "last_deployed_at", required=False),
+    )])
+
+
 def instance_rows(items: Iterable[Item]) -> Batch:
-    batch = Batch()
-    for item in items:
-        batch.items += 1
-        try:
-            if not isinstance(item, dict):
-                raise ContractError("item is not a map")
-            row = (
-                c.ident(item, "instance_id"),
-                c.text(item, "hostname")[0],
-                c.text(item, "region")[0],
-                c.text(item, "plan")[0],
-                c.text(item, "status")[0],
-                _tags(item),
-                c.epoch_ms(item, "created_at", required=False),
-                c.epoch_ms(item, "updated_at", required=False),
-                c.epoch_ms(item, "last_deployed_at", required=False),
-            )
-        except ContractError as exc:
-            batch.rejects.append(Reject(_key_of(item, "instance_id"), str(exc), raw_json(item)))
-            continue
-        batch.rows.append(row)
-        batch.loaded_items += 1
-    return batch
+    return _convert(items, ("instance_id",), _instance)
