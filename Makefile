@@ -21,9 +21,10 @@ test: $(BIN)/nephos
 	bash scripts/ensure_chromium.sh || echo "Chromium could not be installed: the browser test skips outside CI and fails in CI."
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-## Local DynamoDB server + Dagster UI (http://127.0.0.1:3000).
+## Local DynamoDB server + Dagster UI (http://127.0.0.1:3000). `exec`: the script is make's
+## own child, so a SIGTERM to make (which make passes on to its children) reaches the script.
 dev: $(BIN)/nephos
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/dev.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec bash scripts/dev.sh
 
 ## Insights API and page (http://127.0.0.1:8080), no auth: local use only.
 serve: $(BIN)/nephos

@@ -8,7 +8,8 @@
 #   NEPHOS_HOME            state folder (default ./.nephos): DynamoDB snapshot, warehouse, Dagster home
 #   NEPHOS_DYNAMODB_PORT   local DynamoDB port on 127.0.0.1 (default 8765)
 #   DAGSTER_PORT           Dagster UI port on 127.0.0.1 (default 3000)
-#   NEPHOS_DYNAMODB_WAIT   seconds to wait for DynamoDB to restore its snapshot (default 300)
+#   NEPHOS_DYNAMODB_WAIT   seconds to wait for DynamoDB to restore its snapshot (default 120)
+#   NEPHOS_STOP_GRACE      seconds Dagster and DynamoDB get to stop before SIGKILL (default 8)
 #
 # Why it is shaped like this:
 # - DynamoDB first, and only its "export NEPHOS_DYNAMODB_ENDPOINT_URL=..." line counts as
@@ -16,9 +17,9 @@
 #   sensor's first tick never sees a half-restored table.
 # - `set -m` gives each child its own process group. Without it bash starts background
 #   children with SIGINT ignored, and `dagster dev` maps SIGTERM onto its SIGINT handler,
-#   so it could then not be stopped gracefully. Ctrl-C / SIGTERM reach this script, whose
-#   trap stops Dagster first (webserver, daemon, code servers) and DynamoDB last: on
-#   SIGTERM it saves its snapshot, so `make dev` after `make dev` keeps the data.
+#   so it could then not be stopped gracefully. Ctrl-C / SIGTERM reach this script (the
+#   Makefile `exec`s it, and make passes a SIGTERM on to its child), whose trap stops both
+#   within $NEPHOS_STOP_GRACE seconds: on SIGTERM DynamoDB saves what changed.
 set -euo pipefail
 set -m
 
@@ -60,33 +61,34 @@ DEFAULT_SIGINT='import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_
 ddb_pid=""
 dagster_pid=""
 
-# Send SIGTERM to one child and wait up to $2 seconds for it; then its whole group, then SIGKILL.
-stop_child() {
-    local pid="$1" grace="$2" waited=0
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$grace" ]; do
-        sleep 1
-        waited=$((waited + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "dev.sh: $pid still running after ${grace}s; terminating its process group" >&2
-        kill -TERM -- "-$pid" 2>/dev/null || true
-        sleep 5
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
+# Stop both children at once (SIGTERM), wait up to $STOP_GRACE seconds, then SIGKILL what is
+# left of their process groups. Dagster stops its webserver, daemon and code server; the
+# local DynamoDB saves only what changed since its last autosave (about a second), so both
+# are done well inside the grace period and `make dev` after `make dev` keeps the data.
+STOP_GRACE="${NEPHOS_STOP_GRACE:-8}"
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 cleanup() {
     trap - EXIT INT TERM
-    if ! kill -0 "${ddb_pid:-0}" 2>/dev/null && ! kill -0 "${dagster_pid:-0}" 2>/dev/null; then
+    if ! alive "$ddb_pid" && ! alive "$dagster_pid"; then
         return 0
     fi
     echo
-    echo "dev.sh: stopping dagster dev, then the local DynamoDB (it saves its snapshot)..."
-    stop_child "$dagster_pid" 60
-    stop_child "$ddb_pid" 120
+    echo "dev.sh: stopping dagster dev and the local DynamoDB (it saves what changed)..."
+    for pid in $dagster_pid $ddb_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+    local deadline=$((SECONDS + STOP_GRACE))
+    while { alive "$dagster_pid" || alive "$ddb_pid"; } && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.2
+    done
+    for pid in $dagster_pid $ddb_pid; do
+        if alive "$pid"; then
+            echo "dev.sh: $pid still running after ${STOP_GRACE}s; killing its process group" >&2
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    # Dagster's code server and webserver children live in dagster dev's process group.
+    [ -n "$dagster_pid" ] && kill -TERM -- "-$dagster_pid" 2>/dev/null || true
     tail -n 1 "$DYNAMODB_LOG" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -97,7 +99,7 @@ echo "dev.sh: NEPHOS_HOME=$NEPHOS_HOME"
 nephos dynamodb --port "$DYNAMODB_PORT" --home "$NEPHOS_HOME" </dev/null >"$DYNAMODB_LOG" 2>&1 &
 ddb_pid=$!
 
-deadline=$((SECONDS + ${NEPHOS_DYNAMODB_WAIT:-300}))
+deadline=$((SECONDS + ${NEPHOS_DYNAMODB_WAIT:-120}))
 endpoint=""
 while [ -z "$endpoint" ]; do
     if ! kill -0 "$ddb_pid" 2>/dev/null; then
@@ -106,7 +108,7 @@ while [ -z "$endpoint" ]; do
         exit 1
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
-        echo "dev.sh: local DynamoDB not ready after ${NEPHOS_DYNAMODB_WAIT:-300}s (log: $DYNAMODB_LOG)" >&2
+        echo "dev.sh: local DynamoDB not ready after ${NEPHOS_DYNAMODB_WAIT:-120}s (log: $DYNAMODB_LOG)" >&2
         exit 1
     fi
     sleep 0.5

@@ -11,6 +11,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -62,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
         server.start()
         try:
             if server.has_snapshot():
-                counts = server.restore()
-                print(f"restored {sum(counts.values())} items in {len(counts)} tables from {snapshot_dir}")
+                started = time.monotonic()
+                counts = server.restore(progress=_progress(started))
+                print(f"restored {sum(counts.values()):,} items in {len(counts)} tables from {snapshot_dir} "
+                      f"in {time.monotonic() - started:.1f}s", flush=True)
             tables = ensure_tables(server.client(), TableNames.from_env())
             print(f"tables: {', '.join(tables.values())}")
             print(f"local DynamoDB (moto, with Streams) listening on {server.endpoint_url}")
@@ -72,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
             while not stop.wait(0.5):  # short waits keep the main thread responsive to signals
                 pass
         finally:
-            server.stop()  # saves the snapshot
-        print(f"saved snapshot to {snapshot_dir}", flush=True)
+            started = time.monotonic()
+            server.stop()  # saves the snapshot (only what changed since the last save)
+        print(f"saved snapshot to {snapshot_dir} in {time.monotonic() - started:.1f}s", flush=True)
         return 0
     except OSError as exc:
         print(f"nephos dynamodb: {exc}", file=sys.stderr)
@@ -81,3 +85,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _progress(started: float, every: float = 5.0):
+    """A restore progress callback that prints a line at most every ``every`` seconds."""
+    last = [started]
+
+    def report(loaded: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            print(f"restoring: {loaded:,} of {total:,} items ({now - started:.0f}s)", flush=True)
+    return report

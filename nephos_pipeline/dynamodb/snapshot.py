@@ -1,61 +1,128 @@
-"""Snapshots of a local DynamoDB server: one DynamoDB-JSON lines file per table + a manifest.
+"""Snapshots of a local DynamoDB server on disk: a manifest plus segment files per table.
 
-moto keeps everything in memory; these functions give the local server a life across
-restarts. Each save is atomic: files are versioned and the manifest that names them is
-swapped in last with ``os.replace``. Snapshots are not point-in-time (tables are scanned
-one after another while writes may continue). Restored tables get new stream ARNs.
+Format 2 (what we write): each table is a *base* segment (every item) followed by *delta*
+segments (items put or removed since), so an autosave writes only what changed. Segments
+are ``marshal``-ed plain DynamoDB-JSON (no code, no pickled objects), named
+``<table>.<generation>.seg``. A table is rewritten whole when its deltas grow past half
+its size or :data:`MAX_DELTAS` files. Each save is atomic: segments are new files, and the
+manifest that names them is swapped in last with ``os.replace``; files no manifest names
+are removed after that. Format 1 (one DynamoDB-JSON lines file per table, from earlier
+versions) is still read.
+
+Restored tables get new stream ARNs (see ``local_server``).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
+import marshal
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
-SNAPSHOT_FORMAT = 1
-SCAN_PAGE_SIZE = 1000  # module-level so tests can shrink it to exercise pagination
-BATCH_WRITE_SIZE = 25  # the BatchWriteItem maximum
-_MAX_BATCH_ATTEMPTS = 8
+SNAPSHOT_FORMAT = 2
+MAX_DELTAS = 32  # delta files per table before it is rewritten whole
 
 
-def _av_to_json(av: dict[str, Any]) -> dict[str, Any]:
-    """One attribute value as DynamoDB-JSON; boto3 hands binaries over as ``bytes``."""
-    ((kind, value),) = av.items()
-    if kind == "B":
-        return {"B": base64.b64encode(value).decode("ascii")}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(v).decode("ascii") for v in value]}
-    if kind == "M":
-        return {"M": {k: _av_to_json(v) for k, v in value.items()}}
-    if kind == "L":
-        return {"L": [_av_to_json(v) for v in value]}
-    return {kind: value}  # S, N (kept as its exact decimal string), SS, NS, BOOL, NULL
+@dataclass
+class TableSnapshot:
+    """One table as the manifest describes it."""
+
+    name: str
+    spec: dict[str, Any]
+    segments: list[str] = field(default_factory=list)
+    item_count: int = 0
+    delta_items: int = 0  # items in the delta segments: when to rewrite the table whole
+
+    def needs_rewrite(self) -> bool:
+        return len(self.segments) > MAX_DELTAS or self.delta_items > max(1000, self.item_count // 2)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "spec": self.spec, "segments": self.segments,
+                "item_count": self.item_count, "delta_items": self.delta_items}
 
 
-def _av_from_json(av: dict[str, Any]) -> dict[str, Any]:
-    ((kind, value),) = av.items()
-    if kind == "B":
-        return {"B": base64.b64decode(value)}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(v) for v in value]}
-    if kind == "M":
-        return {"M": {k: _av_from_json(v) for k, v in value.items()}}
-    if kind == "L":
-        return {"L": [_av_from_json(v) for v in value]}
-    return {kind: value}
+def snapshot_exists(directory: Path | str) -> bool:
+    return (Path(directory) / MANIFEST_NAME).is_file()
 
 
-def _create_spec(table: dict[str, Any]) -> dict[str, Any]:
+def read_manifest(directory: Path | str) -> dict[str, TableSnapshot]:
+    """The tables of the snapshot in ``directory`` (format 1 or 2), by name."""
+    manifest = json.loads((Path(directory) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    fmt = manifest.get("format")
+    if fmt == 1:
+        return {t["spec"]["TableName"]: TableSnapshot(t["spec"]["TableName"], t["spec"], [t["file"]], t["item_count"])
+                for t in manifest["tables"]}
+    if fmt != SNAPSHOT_FORMAT:
+        raise ValueError(f"unsupported DynamoDB snapshot format {fmt!r} in {directory}")
+    return {t["name"]: TableSnapshot(**t) for t in manifest["tables"]}
+
+
+def read_segment(directory: Path | str, name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(items put, keys removed) of one segment; a format-1 ``.jsonl`` file is all puts."""
+    path = Path(directory) / name
+    if name.endswith(".jsonl"):  # format 1: binaries are base64 text there too, as moto keeps them
+        with open(path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh], []
+    data = marshal.loads(path.read_bytes())
+    return data["puts"], data["deletes"]
+
+
+def write_segment(directory: Path, table: str, puts: list[dict[str, Any]], deletes: list[dict[str, Any]]) -> str:
+    name = f"{table}.{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.seg"
+    _atomic_write(directory / name, marshal.dumps({"puts": puts, "deletes": deletes}))
+    return name
+
+
+def write_manifest(directory: Path, tables: list[TableSnapshot]) -> None:
+    """Swap in the new manifest, then remove every file it does not name (old segments, temp files)."""
+    manifest = {"format": SNAPSHOT_FORMAT, "saved_at": time.time(), "tables": [t.to_json() for t in tables]}
+    _atomic_write(directory / MANIFEST_NAME, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+    keep = {MANIFEST_NAME, *(seg for t in tables for seg in t.segments)}
+    for path in _own_files(directory):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+
+
+def remove_temp_files(directory: Path | str) -> int:
+    """Temp files a killed save left behind (a save in this process never leaves any)."""
+    removed = 0
+    for path in Path(directory).glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _own_files(directory: Path) -> Iterator[Path]:
+    for pattern in ("*.seg", "*.jsonl", ".*.tmp"):
+        yield from directory.glob(pattern)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temp file in the same directory + fsync + ``os.replace``: a reader (or a crash) sees
+    the old file or the new one, never half of one; the temp file never outlives the call."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def create_spec(table: dict[str, Any]) -> dict[str, Any]:
     """Reduce a DescribeTable result to CreateTable arguments (what the manifest stores)."""
     spec: dict[str, Any] = {k: table[k] for k in ("TableName", "KeySchema", "AttributeDefinitions")}
     on_demand = table.get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST"
@@ -80,111 +147,3 @@ def _create_spec(table: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _atomic_write(path: Path, lines: Iterable[str]) -> int:
-    """Write via a temp file in the same directory + ``os.replace``: readers (and a crash
-    mid-save) only ever see the old or the new file, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for line in lines:
-                fh.write(line)
-                count += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
-
-
-def _item_lines(client: Any, table_name: str) -> Iterator[str]:
-    pages = client.get_paginator("scan").paginate(
-        TableName=table_name, ConsistentRead=True, PaginationConfig={"PageSize": SCAN_PAGE_SIZE}
-    )
-    for page in pages:
-        for item in page["Items"]:
-            encoded = {k: _av_to_json(v) for k, v in item.items()}
-            yield json.dumps(encoded, sort_keys=True, separators=(",", ":")) + "\n"
-
-
-def snapshot_exists(directory: Path | str) -> bool:
-    return (Path(directory) / MANIFEST_NAME).is_file()
-
-
-def save_snapshot(client: Any, directory: Path | str) -> dict[str, int]:
-    """Scan every table into ``<table>.<generation>.jsonl``, then swap in the manifest.
-
-    Data files carry a fresh generation id, so the previous snapshot stays intact until the
-    new manifest replaces the old one; files no manifest names any more are removed last.
-    """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    generation = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    entries = []
-    for page in client.get_paginator("list_tables").paginate():
-        for name in page["TableNames"]:
-            spec = _create_spec(client.describe_table(TableName=name)["Table"])
-            file_name = f"{name}.{generation}.jsonl"
-            count = _atomic_write(directory / file_name, _item_lines(client, name))
-            entries.append({"file": file_name, "item_count": count, "spec": spec})
-    manifest = {"format": SNAPSHOT_FORMAT, "saved_at": time.time(), "tables": entries}
-    _atomic_write(directory / MANIFEST_NAME, [json.dumps(manifest, indent=2, sort_keys=True) + "\n"])
-    keep = {entry["file"] for entry in entries}
-    for stale in directory.glob("*.jsonl"):
-        if stale.name not in keep:
-            stale.unlink(missing_ok=True)
-    return {entry["spec"]["TableName"]: entry["item_count"] for entry in entries}
-
-
-def _batch_put(client: Any, table_name: str, items: list[dict[str, Any]]) -> None:
-    request = {table_name: [{"PutRequest": {"Item": item}} for item in items]}
-    for attempt in range(_MAX_BATCH_ATTEMPTS):
-        request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-        if not request:
-            return
-        time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: back off, retry the rest
-    raise RuntimeError(f"restore of {table_name}: items still unprocessed after retries")
-
-
-def restore_snapshot(client: Any, directory: Path | str) -> dict[str, int]:
-    """Create the manifest's tables (existing ones are kept) and put all saved items.
-
-    Tables come back with their saved stream settings but **new stream ARNs**. The stream is
-    enabled only after the items are back, so the new stream starts empty: a change
-    consumer restarting from TRIM_HORIZON sees changes made after the restore, not a
-    replay of the whole snapshot as inserts.
-    """
-    directory = Path(directory)
-    manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
-    if manifest.get("format") != SNAPSHOT_FORMAT:
-        raise ValueError(f"unsupported DynamoDB snapshot format {manifest.get('format')!r}")
-    streams_to_enable: dict[str, dict[str, Any]] = {}
-    for entry in manifest["tables"]:
-        spec = dict(entry["spec"])
-        stream = spec.pop("StreamSpecification", None)
-        try:
-            client.create_table(**spec)
-            if stream:
-                streams_to_enable[spec["TableName"]] = stream
-        except client.exceptions.ResourceInUseException:
-            log.info("table %s already exists; restoring items into it", spec["TableName"])
-    counts: dict[str, int] = {}
-    for entry in manifest["tables"]:
-        name = entry["spec"]["TableName"]
-        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-        batch: list[dict[str, Any]] = []
-        counts[name] = 0
-        with open(directory / entry["file"], encoding="utf-8") as fh:
-            for line in fh:
-                batch.append({k: _av_from_json(v) for k, v in json.loads(line).items()})
-                if len(batch) == BATCH_WRITE_SIZE:
-                    _batch_put(client, name, batch)
-                    counts[name], batch = counts[name] + len(batch), []
-        if batch:
-            _batch_put(client, name, batch)
-            counts[name] += len(batch)
-    for name, stream in streams_to_enable.items():
-        client.update_table(TableName=name, StreamSpecification=stream)
-    return counts

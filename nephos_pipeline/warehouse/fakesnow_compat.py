@@ -5,9 +5,16 @@ records a table comment (even an absent one) in its ``_fs_global`` catalogue. In
 explicit ``BEGIN`` that second write fails, because DuckDB lets one transaction write to
 one attached database only, so a MERGE could not run in a transaction at all. Skipping the
 bookkeeping when there is no comment keeps MERGE atomic, as it is on Snowflake.
+
+Also silenced here, process-wide, and only these: duckdb 2.0's warnings about the
+DB-API Arrow calls fakesnow makes internally ("Arrow output on a DB-API result makes an
+extra copy", "fetch_arrow_table() is deprecated"). They are about fakesnow's code, not
+ours, and otherwise reach the user on every query of a local run.
 """
 
 from __future__ import annotations
+
+import warnings
 
 _applied = False
 
@@ -16,6 +23,9 @@ def apply_compat() -> None:
     global _applied
     if _applied:
         return
+    warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+    warnings.filterwarnings("ignore", message=r"fetch_(arrow_table|record_batch)\(\) is deprecated",
+                            category=DeprecationWarning)
     import fakesnow.info_schema as info_schema
 
     original = info_schema.insert_table_comment_sql

@@ -38,8 +38,7 @@ def _metric(i: int) -> dict:
     }
 
 
-def test_save_stop_restore_round_trips_items_exactly(tmp_path, monkeypatch):
-    monkeypatch.setattr(snapshot, "SCAN_PAGE_SIZE", 7)  # force scan pagination
+def test_save_stop_restore_round_trips_items_exactly(tmp_path):
     names = TableNames()
     instance = {
         "instance_id": {"S": "i-0001"},
@@ -84,21 +83,85 @@ def test_save_stop_restore_round_trips_items_exactly(tmp_path, monkeypatch):
         assert ensure_tables(client, names)  # a restored table satisfies the contract
 
 
-def test_save_is_atomic_and_drops_the_previous_generation(tmp_path):
+def _manifest(directory: Path) -> dict:
+    return {t["name"]: t for t in json.loads((directory / MANIFEST_NAME).read_text())["tables"]}
+
+
+def test_save_is_atomic_and_writes_only_what_changed(tmp_path):
     with LocalDynamoDB(account_id="333333333333") as server:
         client = server.client()
         ensure_tables(client, TableNames())
+        for i in range(40):
+            client.put_item(TableName="nephos-metrics", Item=_metric(i))
         server.save(tmp_path)
-        first = json.loads((tmp_path / MANIFEST_NAME).read_text())
-        client.put_item(TableName="nephos-alerts", Item={"alert_id": {"S": "a-1"}})
-        server.save(tmp_path)
-        second = json.loads((tmp_path / MANIFEST_NAME).read_text())
+        first = _manifest(tmp_path)
+        assert [len(t["segments"]) for t in first.values()] == [1, 1, 1]  # one base segment each
 
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == sorted([MANIFEST_NAME, *(t["file"] for t in second["tables"])])  # no temp files, no stale
-    assert not {t["file"] for t in first["tables"]} & set(files)
-    assert {t["spec"]["TableName"]: t["item_count"] for t in second["tables"]}["nephos-alerts"] == 1
-    assert all(t["spec"]["StreamSpecification"]["StreamEnabled"] for t in second["tables"])
+        client.put_item(TableName="nephos-alerts", Item={"alert_id": {"S": "a-1"}})
+        client.update_item(TableName="nephos-metrics", Key={k: _metric(3)[k] for k in ("instance_id", "timestamp")},
+                           UpdateExpression="SET cpu_usage = :v", ExpressionAttributeValues={":v": {"N": "99"}})
+        client.delete_item(TableName="nephos-metrics", Key={k: _metric(4)[k] for k in ("instance_id", "timestamp")})
+        assert server.save(tmp_path) == {"nephos-metrics": 39, "nephos-alerts": 1, "nephos-instances": 0}
+        second = _manifest(tmp_path)
+        # Unchanged tables keep their files; changed ones gain one delta segment with just the changes.
+        assert second["nephos-instances"]["segments"] == first["nephos-instances"]["segments"]
+        metrics = second["nephos-metrics"]
+        assert metrics["segments"][0] == first["nephos-metrics"]["segments"][0] and len(metrics["segments"]) == 2
+        assert metrics["delta_items"] == 2 and second["nephos-alerts"]["delta_items"] == 1
+        assert server.save(tmp_path) and _manifest(tmp_path) == second  # nothing changed: nothing written
+
+    files = sorted(p.name for p in tmp_path.iterdir())  # no temp files, nothing the manifest does not name
+    assert files == sorted([MANIFEST_NAME, *(seg for t in second.values() for seg in t["segments"])])
+    assert all(t["spec"]["StreamSpecification"]["StreamEnabled"] for t in second.values())
+
+    with LocalDynamoDB(account_id="333333333334") as other:  # base + deltas restore to the same items
+        assert other.restore(tmp_path) == {"nephos-metrics": 39, "nephos-alerts": 1, "nephos-instances": 0}
+        got = other.client().get_item(TableName="nephos-metrics",
+                                      Key={k: _metric(3)[k] for k in ("instance_id", "timestamp")})["Item"]
+        assert got["cpu_usage"] == {"N": "99"}
+
+
+def test_a_table_is_rewritten_whole_once_its_deltas_outgrow_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot, "MAX_DELTAS", 2)
+    with LocalDynamoDB(account_id="333333333335") as server:
+        client = server.client()
+        ensure_tables(client, TableNames())
+        server.save(tmp_path)
+        for i in range(4):  # one more save than MAX_DELTAS allows deltas
+            client.put_item(TableName="nephos-alerts", Item={"alert_id": {"S": f"a-{i}"}})
+            server.save(tmp_path)
+        alerts = _manifest(tmp_path)["nephos-alerts"]
+        assert len(alerts["segments"]) <= 3 and alerts["item_count"] == 4
+    with LocalDynamoDB(account_id="333333333336") as other:
+        assert other.restore(tmp_path)["nephos-alerts"] == 4
+
+
+def test_restore_reads_the_previous_format_and_removes_stale_temp_files(tmp_path):
+    spec = {"TableName": "legacy", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}
+    (tmp_path / "legacy.g1.jsonl").write_text('{"id":{"S":"x"},"b":{"B":"AP8="}}\n')
+    (tmp_path / ".legacy.g2.jsonl.abc.tmp").write_text("half a save, killed")
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps(
+        {"format": 1, "tables": [{"file": "legacy.g1.jsonl", "item_count": 1, "spec": spec}]}))
+    with LocalDynamoDB(account_id="333333333337", snapshot_dir=tmp_path) as server:
+        assert server.restore() == {"legacy": 1}
+        assert not list(tmp_path.glob(".*.tmp"))
+        item = server.client().get_item(TableName="legacy", Key={"id": {"S": "x"}})["Item"]
+        assert item["b"] == {"B": b"\x00\xff"}
+    assert json.loads((tmp_path / MANIFEST_NAME).read_text())["format"] == snapshot.SNAPSHOT_FORMAT  # rewritten on stop
+
+
+def test_autosave_skips_a_tick_while_a_save_or_restore_runs(tmp_path):
+    server = LocalDynamoDB(account_id="333333333338", snapshot_dir=tmp_path, autosave_seconds=0.05)
+    with server:
+        ensure_tables(server.client(), TableNames())
+        with server._save_lock:  # what save() and restore() hold
+            time.sleep(0.3)
+            assert not server.has_snapshot(), "autosave ran while a save/restore held the lock"
+        deadline = time.monotonic() + 5
+        while not server.has_snapshot() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.has_snapshot()
 
 
 def test_autosave_runs_in_the_background_and_stop_saves(tmp_path):
@@ -110,9 +173,7 @@ def test_autosave_runs_in_the_background_and_stop_saves(tmp_path):
             time.sleep(0.05)
         assert server.has_snapshot(), "autosave never wrote a manifest"
         server.client().put_item(TableName="nephos-alerts", Item={"alert_id": {"S": "late"}})
-    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text())
-    counts = {t["spec"]["TableName"]: t["item_count"] for t in manifest["tables"]}
-    assert counts["nephos-alerts"] == 1  # the final save on stop caught the last write
+    assert _manifest(tmp_path)["nephos-alerts"]["item_count"] == 1  # the final save on stop caught the last write
 
 
 def test_busy_port_fails_fast_instead_of_hanging(dynamodb_server):
