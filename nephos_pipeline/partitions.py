@@ -2,6 +2,12 @@
 
 One start date for all of them: Dagster splits single-run backfills unpredictably when
 assets in one chain start on different dates (dagster issue #19625).
+
+The default start is the first day of the previous month (UTC): at most ~62 days, so at
+most ~6,000 quarter-hour partitions, which keeps the UI's partition bars and check pages
+responsive (a fixed 2026-01-01 meant 31,787 and growing). It moves forward once a month;
+partitions before it drop out of the UI (their materializations stay in the instance).
+Production, with history to keep backfillable, sets ``NEPHOS_PARTITIONS_START``.
 """
 
 from __future__ import annotations
@@ -9,12 +15,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dagster import HourlyPartitionsDefinition, TimeWindowPartitionsDefinition
 
-DEFAULT_START = "2026-01-01-00:00"
+FMT = "%Y-%m-%d-%H:%M"
+
+
+def default_start(today: date | None = None) -> str:
+    """The first day of the previous month, UTC, as a partition key."""
+    today = today or datetime.now(UTC).date()
+    first = today.replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    return datetime(previous.year, previous.month, 1).strftime(FMT)
 
 
 @dataclass(frozen=True)
@@ -28,8 +42,8 @@ class Partitions:
     def build(cls, env: Mapping[str, str] | None = None) -> Partitions:
         """``NEPHOS_PARTITIONS_START`` (``YYYY-MM-DD-HH:MM``, UTC) moves the first partition."""
         env = os.environ if env is None else env
-        start = env.get("NEPHOS_PARTITIONS_START") or DEFAULT_START
-        fmt = "%Y-%m-%d-%H:%M"
+        start = env.get("NEPHOS_PARTITIONS_START") or default_start()
+        fmt = FMT
         return cls(
             hourly=HourlyPartitionsDefinition(start_date=start, timezone="UTC"),
             # Sync assets also have the current, still-open hour, so the 15-minute sync can

@@ -35,7 +35,7 @@ class Runner:
     log_level: str = "DEBUG"
 
     def __post_init__(self) -> None:
-        self.parts = self.parts or Partitions.build({})
+        self.parts = self.parts or Partitions.build()
         self.assets = [*build_ingest_assets(self.parts), *build_analytics_assets(self.parts)]
         self.run_config = {"loggers": {"console": {"config": {"log_level": self.log_level}}}}
 

@@ -58,3 +58,8 @@ def warehouse_kind(env: Mapping[str, str] | None = None) -> str:
     if kind not in {"local", "snowflake"}:
         raise ValueError(f"NEPHOS_WAREHOUSE must be 'local' or 'snowflake', got {kind!r}")
     return kind
+
+
+def warehouse_kinds(env: Mapping[str, str] | None = None) -> set[str]:
+    """The Dagster ``kinds`` tag of warehouse assets: what they actually run on."""
+    return {"duckdb"} if warehouse_kind(env) == "local" else {"snowflake"}

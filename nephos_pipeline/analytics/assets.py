@@ -13,17 +13,17 @@ from dagster import (
     AssetsDefinition,
     BackfillPolicy,
     MaterializeResult,
-    MetadataValue,
     asset,
 )
 
 from nephos_pipeline.analytics import anomaly_findings, patterns, predictions
 from nephos_pipeline.analytics import context as ctx
+from nephos_pipeline.analytics.partition_metadata import report
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.insights.llm.base import Narrator
-from nephos_pipeline.insights.store import SaveResult, archive_expired, save_findings
-from nephos_pipeline.metadata import md_text
+from nephos_pipeline.insights.store import archive_expired, save_findings
 from nephos_pipeline.partitions import Partitions, window_of
+from nephos_pipeline.settings import warehouse_kinds
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
@@ -39,32 +39,9 @@ def _ends(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
     return out
 
 
-def insights_metadata(result: SaveResult, findings_count: int, extra: dict | None = None) -> dict:
-    by_sev: dict[str, int] = {}
-    lines = ["| type | severity | title | instances |", "|---|---|---|---|"]
-    for finding, narrative in result.created[:50]:
-        by_sev[finding.severity] = by_sev.get(finding.severity, 0) + 1
-        lines.append(
-            f"| {finding.insight_type} | {finding.severity} | {md_text(narrative.title, 160)} | "
-            f"{md_text(', '.join(finding.affected_instances), 80)} |"
-        )
-    meta = {
-        "findings": findings_count,
-        "insights_created": len(result.created),
-        "insights_seen_again": result.seen_again,
-        "created_by_severity": by_sev,
-        "llm_calls": result.llm_calls,
-        "llm_failures": len(result.failures),
-        "prompt_tokens": result.prompt_tokens,
-        "completion_tokens": result.completion_tokens,
-        "insights": MetadataValue.md("\n".join(lines) if result.created else "_no new insights_"),
-    }
-    meta.update(extra or {})
-    return meta
-
-
 def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
-    @asset(group_name=GROUP, kinds={"snowflake"}, deps=["metrics", "alerts"],
+    kinds = warehouse_kinds()
+    @asset(group_name=GROUP, kinds=kinds, deps=["metrics", "alerts"],
            description="METRICS_HOURLY, METRICS_DAILY, INSTANCE_HEALTH and ALERTS_DAILY views (sql/views).")
     def metric_rollups(warehouse: Warehouse) -> MaterializeResult:
         ensure_schema(warehouse)
@@ -73,7 +50,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
         return MaterializeResult(metadata={"views": "METRICS_HOURLY, METRICS_DAILY, INSTANCE_HEALTH, ALERTS_DAILY",
                                            "daily_rows": int(days)})
 
-    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.quarter_hourly,
+    @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.quarter_hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
            description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident.")
@@ -83,9 +60,9 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
         findings, stats = anomaly_findings.analyse(warehouse, first_tick, end)
         result = save_findings(warehouse, narrator, findings)
         _raise_alerts(warehouse, findings)
-        return MaterializeResult(metadata=insights_metadata(result, len(findings), stats))
+        return MaterializeResult(metadata=report(context, warehouse, "anomaly", result, findings, end, stats))
 
-    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.hourly,
+    @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=168),
            description="Trends, correlations, recurring daily spikes and recurring alerts over the last 24 h / 7 days.")
@@ -102,9 +79,10 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
             correlations += len(stats.correlations)
             findings += patterns.findings(stats, names, window_end, config, series)
         result = save_findings(warehouse, narrator, findings)
-        return MaterializeResult(metadata=insights_metadata(result, len(findings), {"strong_correlations": correlations}))
+        return MaterializeResult(metadata=report(context, warehouse, "pattern", result, findings, end,
+                                                 {"strong_correlations": correlations}))
 
-    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.six_hourly,
+    @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.six_hourly,
            deps=["metrics", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
            description="Least-squares trends, 24/48 h forecasts and time to 90% for disk and memory.")
@@ -119,9 +97,9 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
                 series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=config.lookback_hours), window_end)
             findings += predictions.findings(trends, names, window_end, config, series)
         result = save_findings(warehouse, narrator, findings)
-        return MaterializeResult(metadata=insights_metadata(result, len(findings)))
+        return MaterializeResult(metadata=report(context, warehouse, "prediction", result, findings, end))
 
-    @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.six_hourly,
+    @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.six_hourly,
            deps=[anomaly_insights, pattern_insights, prediction_insights],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
            description="Executive summary of the active insights; archives expired insights.")
@@ -131,7 +109,8 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
                     for t in _ends(start, end, timedelta(hours=6))]
         result = save_findings(warehouse, narrator, findings)
         archived = archive_expired(warehouse, end - timedelta(days=1))
-        return MaterializeResult(metadata=insights_metadata(result, len(findings), {"archived_expired": archived}))
+        return MaterializeResult(metadata=report(context, warehouse, "summary", result, findings, end,
+                                                 {"archived_expired": archived}))
 
     return [metric_rollups, anomaly_insights, pattern_insights, prediction_insights, insights_summary]
 

@@ -2,8 +2,9 @@
 
 Starts a local DynamoDB-compatible server in-process, simulates a small fleet for about a
 week (with the planted incidents), materializes the pipeline on the embedded warehouse,
-and prints what landed and the insights it found. Runs are recorded in the Dagster
-instance under ``NEPHOS_HOME/dagster``, so ``dagster dev`` shows them afterwards.
+and prints what landed and the insights it found. The pipeline runs through ``nephos
+backfill`` (the project's jobs, policy-sized runs), recorded in the Dagster instance under
+``NEPHOS_HOME/dagster``, so ``make dev`` shows them afterwards with their job names.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 
 from nephos_pipeline import settings
 
@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="simulate a fleet and run the whole pipeline locally",
                               description=__doc__.splitlines()[0])
     p.add_argument("--instances", type=int, default=8, help="fleet size (default 8)")
-    p.add_argument("--days", type=float, default=7, help="days of history (default 7)")
+    p.add_argument("--days", type=float, default=4, help="days of history (default 4: enough for a daily pattern seen on 3 days)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--end", default=None, help="end of the simulated history, ISO 8601 UTC (default: now)")
     p.add_argument("--home", default=None, help="state folder (default $NEPHOS_HOME or ./.nephos)")
@@ -30,38 +30,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _say(msg: str, started: float) -> None:
+    """Every line carries the elapsed time, so a slow step is visible as it happens."""
     print(f"[{time.monotonic() - started:6.1f}s] {msg}", flush=True)
 
 
-def dagster_instance(home: Path):
-    """A persistent Dagster instance in NEPHOS_HOME/dagster (what ``make dev`` uses too)."""
-    import dagster as dg
-
-    dagster_home = Path(os.environ.get("DAGSTER_HOME") or home / "dagster")
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    yaml = dagster_home / "dagster.yaml"
-    if not yaml.exists():
-        yaml.write_text(
-            "# Local Dagster instance for Nephos. One run at a time: the embedded warehouse is a\n"
-            "# single DuckDB file that one process writes at a time.\n"
-            "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
-            "  config:\n    max_concurrent_runs: 1\n"
-            "telemetry:\n  enabled: false\n"
-        )
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    return dg.DagsterInstance.get()
-
-
 def run(args: argparse.Namespace) -> int:
+    from nephos_pipeline.cli.backfill import backfill
+    from nephos_pipeline.cli.quiet import quiet_libraries
     from nephos_pipeline.dynamodb.local_server import LocalDynamoDB
     from nephos_pipeline.dynamodb.tables import ensure_tables
-    from nephos_pipeline.resources import build_resources
-    from nephos_pipeline.runner import Runner
+    from nephos_pipeline.resources import build_warehouse
     from nephos_pipeline.simulator.spec import FleetSpec
     from nephos_pipeline.simulator.writer import write_fleet
 
     started = time.monotonic()
-    warnings.simplefilter("ignore")  # library chatter (Arrow copies, beta parameters) is not for demo users
+    quiet_libraries()
     if args.home:
         os.environ["NEPHOS_HOME"] = args.home
     home = settings.nephos_home()
@@ -69,26 +52,43 @@ def run(args: argparse.Namespace) -> int:
     end = datetime.fromisoformat(args.end).replace(tzinfo=UTC) if args.end else datetime.now(UTC)
     spec = FleetSpec.last_days(args.days, end=end, instances=args.instances, seed=args.seed)
     names = settings.TableNames.from_env()
-    _say(f"NEPHOS_HOME={home}", started)
+    say = partial(_say, started=started)
+    say(f"NEPHOS_HOME={home}")
 
     with LocalDynamoDB(port=0, snapshot_dir=home / "dynamodb") as server:
         ensure_tables(server.client(), names)
-        _say(f"local DynamoDB on {server.endpoint_url}; simulating {spec.instances} instances, "
-             f"{args.days:g} days ending {spec.end:%Y-%m-%d %H:%M} UTC", started)
+        say(f"local DynamoDB on {server.endpoint_url}; simulating {spec.instances} instances, "
+            f"{args.days:g} days ending {spec.end:%Y-%m-%d %H:%M} UTC")
         stats = write_fleet(server.client(), names, spec,
-                            progress=lambda s: _say(f"  wrote {s.total:,} items ({s.rate:,.0f}/s)", started))
-        _say(f"wrote {stats.summary()}", started)
-
-        env = {**os.environ, "NEPHOS_DYNAMODB_ENDPOINT_URL": server.endpoint_url, "NEPHOS_WAREHOUSE": "local"}
-        resources = build_resources(env)
-        runner = Runner(resources, instance=dagster_instance(home), log_level="WARNING",
-                        progress=lambda m: _say(f"materializing {m}", started))
-        sync_end = spec.end.replace(tzinfo=None)
-        runner.sync(sync_end - timedelta(days=args.days), sync_end + timedelta(hours=1))
-        runner.analyse(sync_end)
-        _say(f"saving the DynamoDB data to {server.snapshot_dir} (nephos dynamodb restores it)", started)
-    _report(resources["warehouse"], started)
+                            progress=lambda s: say(f"  wrote {s.total:,} items ({s.rate:,.0f}/s)"))
+        say(f"wrote {stats.summary()}")
+        # The pipeline's own jobs, through `nephos backfill`, against this server and the local warehouse.
+        os.environ.update({"NEPHOS_DYNAMODB_ENDPOINT_URL": server.endpoint_url, "NEPHOS_WAREHOUSE": "local"})
+        sim_end = spec.end.replace(second=0, microsecond=0)
+        steps = [
+            # everything simulated, the hour in progress included
+            (["sync", "rollups"], spec.start, _floor(sim_end, timedelta(hours=1)) + timedelta(hours=1)),
+            # patterns before anomalies, over the last day, as the schedules keep them current
+            (["pattern", "anomaly"], _floor(sim_end, timedelta(hours=1)) - timedelta(hours=ANALYSED_HOURS),
+             _floor(sim_end, timedelta(minutes=15))),
+            (["prediction", "summary"], _floor(sim_end, timedelta(hours=6)) - timedelta(hours=6),
+             _floor(sim_end, timedelta(hours=6))),
+        ]
+        for stages, start, stop in steps:
+            code = backfill(start, stop, stages, say=say)
+            if code:
+                return code
+        say(f"saving the DynamoDB data to {server.snapshot_dir} (`make dev` restores it)")
+    _report(build_warehouse(), started)
     return 0
+
+
+ANALYSED_HOURS = 8  # patterns and anomalies: the last 8 h (the deployment is 6 h before the end); longer: `nephos backfill`
+
+
+def _floor(moment: datetime, step: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=moment.tzinfo)
+    return epoch + ((moment - epoch) // step) * step
 
 
 def _report(warehouse, started: float) -> None:

@@ -10,11 +10,11 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ["dynamodb", "simulate", "demo", "doctor", "serve"]
+SUBCOMMANDS = ["dynamodb", "simulate", "demo", "backfill", "doctor", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nephos", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="nephos", description=_plain(__doc__.splitlines()[0]))
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:
         try:
@@ -24,7 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    for sub in subparsers.choices.values():  # descriptions come from docstrings
+        sub.description = _plain(sub.description)
     return parser
+
+
+def _plain(text: str | None) -> str | None:
+    """A docstring line as terminal text: no reStructuredText ``literal`` markup."""
+    return text.replace("``", "") if text else text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from nephos_pipeline.ingest import extraction
 from nephos_pipeline.ingest.merge import merge_window
 from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.partitions import Partitions, window_of
+from nephos_pipeline.settings import warehouse_kinds
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
@@ -41,6 +42,7 @@ def _preview(warehouse: Warehouse, conn, sql: str, params: dict) -> MetadataValu
 
 def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
     policy = BackfillPolicy.single_run()
+    kinds = warehouse_kinds()
 
     @asset(group_name=GROUP_EXTRACT, kinds={"dynamodb"}, description="Full snapshot of the Instances table (parallel Scan).")
     def raw_instances(warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
@@ -93,7 +95,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
         return MaterializeResult(metadata=meta)
 
     @asset(
-        name="metrics", key_prefix=None, group_name=GROUP_WAREHOUSE, kinds={"snowflake"},
+        name="metrics", key_prefix=None, group_name=GROUP_WAREHOUSE, kinds=kinds,
         partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_metrics],
         description="METRICS (long format: instance, ts, metric, value), MERGEd from the landed window.",
     )
@@ -103,7 +105,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
                       "ORDER BY TS, INSTANCE_ID, METRIC LIMIT 5")
 
     @asset(
-        name="alerts", group_name=GROUP_WAREHOUSE, kinds={"snowflake"},
+        name="alerts", group_name=GROUP_WAREHOUSE, kinds=kinds,
         partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_alerts],
         description="ALERTS, MERGEd by alert_id from the landed window.",
     )
@@ -114,7 +116,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
                       "ORDER BY CREATED_AT LIMIT 5")
 
     @asset(
-        name="instances", group_name=GROUP_WAREHOUSE, kinds={"snowflake"}, deps=[raw_instances],
+        name="instances", group_name=GROUP_WAREHOUSE, kinds=kinds, deps=[raw_instances],
         description="INSTANCES, MERGEd by instance_id from the latest snapshot.",
     )
     def instances_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:

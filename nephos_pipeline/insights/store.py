@@ -122,7 +122,8 @@ def save_findings(
     new = [first for first, _ in pairs if first.fingerprint not in known]
     narratives: dict[str, Narrative] = {}
     if new:
-        result.llm_calls = 1
+        # One model call per batch; the local narrator calls no model, so it counts none.
+        result.llm_calls = 0 if getattr(narrator, "backend", None) == "local" else 1
         for f, n in zip(new, narrator.narrate(new, warehouse), strict=True):
             narratives[f.fingerprint] = n
             result.created.append((f, n))

@@ -33,23 +33,24 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 @dataclass(frozen=True)
 class Stage:
-    """One job over the range; ``assets`` narrows it (``None``: the whole job)."""
+    """A job (narrowed to ``assets``; ``None``: the whole job) run for one ``--assets`` name."""
 
     name: str
     job: str
     assets: tuple[str, ...] | None = None
 
 
-# What ``--assets`` accepts, in execution order.
+# Execution order. ``--assets`` picks names; consecutive picks of one job merge into one run.
 STAGES: tuple[Stage, ...] = (
+    Stage("sync", "sync_instances_job", ("raw_instances", "instances")),  # metrics are queried per instance
+    Stage("rollups", "sync_instances_job", ("metric_rollups",)),
     Stage("sync", "sync_hourly_job"),
-    Stage("rollups", "sync_instances_job"),  # instances snapshot + the rollup views
     Stage("pattern", "pattern_job"),
     Stage("anomaly", "anomaly_job"),
     Stage("prediction", "prediction_job", ("prediction_insights",)),
     Stage("summary", "prediction_job", ("insights_summary",)),
 )
-STAGE_NAMES = tuple(s.name for s in STAGES)
+STAGE_NAMES = tuple(dict.fromkeys(s.name for s in STAGES))
 
 
 @dataclass
@@ -75,16 +76,30 @@ class RunOutcome:
 
 
 def select_stages(names: Iterable[str] | None) -> list[Stage]:
-    """Stages by name, in execution order; ``prediction`` + ``summary`` share one run."""
+    """The stages for ``names`` in execution order, consecutive ones of one job merged."""
     wanted = set(names or STAGE_NAMES)
     unknown = wanted - set(STAGE_NAMES)
     if unknown:
         raise ValueError(f"unknown --assets {sorted(unknown)}; choose from {', '.join(STAGE_NAMES)}")
-    chosen = [s for s in STAGES if s.name in wanted]
-    if {"prediction", "summary"} <= wanted:  # one prediction_job run for both, as the schedule does
-        chosen = [s for s in chosen if s.name != "summary"]
-        chosen = [Stage("prediction", "prediction_job") if s.name == "prediction" else s for s in chosen]
-    return chosen
+    chosen: list[Stage] = []
+    for stage in (s for s in STAGES if s.name in wanted):
+        last = chosen[-1] if chosen else None
+        if last is not None and last.job == stage.job:
+            assets = None if last.assets is None or stage.assets is None else last.assets + stage.assets
+            chosen[-1] = Stage(f"{last.name}+{stage.name}", stage.job, assets)
+        else:
+            chosen.append(stage)
+    return [_whole_job_if_complete(s) for s in chosen]
+
+
+def _whole_job_if_complete(stage: Stage) -> Stage:
+    """A stage naming every asset of its job runs the job as defined (no asset subset)."""
+    full = {s.job: set() for s in STAGES}
+    for s in STAGES:
+        full[s.job] |= set(s.assets or ())
+    if stage.assets is not None and set(stage.assets) == full[stage.job]:
+        return Stage(stage.name, stage.job)
+    return stage
 
 
 def partition_keys(pdef: dg.PartitionsDefinition, start: datetime, end: datetime) -> list[str]:

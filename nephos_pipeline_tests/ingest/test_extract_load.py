@@ -23,7 +23,7 @@ def stack(dynamodb_tables, warehouse):
 
 
 def run(resources, partition_key=None, tags=None, select=None):
-    assets = build_ingest_assets(Partitions.build({}))
+    assets = build_ingest_assets(Partitions.build())
     selection = select or [a for a in assets]
     return dg.materialize(selection, resources=resources, partition_key=partition_key, tags=tags)
 
@@ -44,7 +44,7 @@ def test_partition_window_boundaries_and_extras(stack):
     put_metric(t.client, t.names, "web-01", ms(H0), cpu_usage=2, gpu_usage=9)  # first ms: in
     put_metric(t.client, t.names, "web-01", ms(H0 + timedelta(hours=1)) - 1, cpu_usage=3)  # last ms: in
     put_metric(t.client, t.names, "web-01", ms(H0 + timedelta(hours=1)), cpu_usage=4)  # next hour
-    assets = build_ingest_assets(Partitions.build({}))
+    assets = build_ingest_assets(Partitions.build())
     result = dg.materialize(assets, resources=res, partition_key=KEY, selection=["raw_metrics", "metrics", "raw_instances"])
     assert result.success
     df = snapshot(wh, "METRICS")
@@ -124,7 +124,7 @@ def test_three_day_backfill_is_one_run_and_matches_partition_by_partition(stack,
         put_metric(t.client, t.names, "web-01", H0 + timedelta(minutes=m), cpu_usage=m % 97)
     last = (H0 + timedelta(days=3) - timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
     tags = {"dagster/asset_partition_range_start": KEY, "dagster/asset_partition_range_end": last}
-    assets = build_ingest_assets(Partitions.build({}))
+    assets = build_ingest_assets(Partitions.build())
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(assets, resources=res, tags=tags, instance=instance,
                             selection=["raw_metrics", "metrics", "raw_instances"])
@@ -150,7 +150,7 @@ def test_unreachable_dynamodb_fails_with_the_endpoint_named(warehouse):
 
     res = {"warehouse": warehouse, "dynamodb": dynamodb_resource("http://127.0.0.1:9", TableNames(), max_attempts=1)}
     result = run(res, KEY, select=None) if False else dg.materialize(
-        build_ingest_assets(Partitions.build({})), resources=res, partition_key=KEY,
+        build_ingest_assets(Partitions.build()), resources=res, partition_key=KEY,
         selection=["raw_metrics"], raise_on_error=False,
     )
     assert not result.success

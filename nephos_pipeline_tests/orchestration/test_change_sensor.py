@@ -19,7 +19,7 @@ from nephos_pipeline.partitions import Partitions
 from nephos_pipeline.settings import TableNames
 from nephos_pipeline_tests.helpers import dynamodb_resource, ms, put_alert, put_instance, put_metric
 
-PARTS = Partitions.build({})  # partitions start 2026-01-01-00:00
+PARTS = Partitions.build()  # partitions start 2026-01-01-00:00 (pinned in conftest)
 HOURLY = dg.define_asset_job("sync_hourly_job", selection=["raw_metrics", "metrics", "raw_alerts", "alerts"])
 INSTANCES = dg.define_asset_job("sync_instances_job", selection=["raw_instances", "instances"])
 NOW = datetime(2026, 3, 10, 12, 20, tzinfo=UTC)

@@ -13,7 +13,7 @@ from nephos_pipeline.partitions import Partitions
 
 @pytest.fixture(scope="module")
 def schedules():
-    jobs = build_jobs(Partitions.build({}))
+    jobs = build_jobs(Partitions.build())
     return {s.name: s for s in build_schedules(jobs, dg.DefaultScheduleStatus.STOPPED)}
 
 

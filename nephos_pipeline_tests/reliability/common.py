@@ -26,7 +26,7 @@ H0 = datetime(2026, 3, 1, 10, 0)
 KEY = "2026-03-01-10:00"
 SYNC_HOURLY = ["raw_metrics", "metrics", "raw_alerts", "alerts"]
 SYNC_INSTANCES = ["raw_instances", "instances"]
-ASSETS = build_ingest_assets(Partitions.build({}))
+ASSETS = build_ingest_assets(Partitions.build())
 FMT = "%Y-%m-%d-%H:%M"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # console only; the event log keeps all
 

@@ -121,7 +121,7 @@ def test_sensor_reads_streams_through_throttling_and_5xx(dynamodb_tables, fault_
     now = datetime(2026, 3, 1, 15, 20, tzinfo=UTC)
     jobs = [dg.define_asset_job(n, selection=s) for n, s in (("sync_hourly_job", ["metrics"]),
                                                                ("sync_instances_job", ["instances"]))]
-    sensor = build_dynamodb_change_sensor(*jobs, Partitions.build({}), clock=lambda: now)
+    sensor = build_dynamodb_change_sensor(*jobs, Partitions.build(), clock=lambda: now)
     put_metric(t.client, t.names, "web-00", H0 + timedelta(minutes=5), cpu_usage=1)
     put_metric(t.client, t.names, "web-00", H0 + timedelta(hours=2), cpu_usage=1)
     fault_proxy.inject("throttle", 3, ["GetRecords"])  # GetRecords is sequential: one call refused 3 times

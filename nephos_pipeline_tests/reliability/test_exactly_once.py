@@ -49,7 +49,7 @@ LAST_WRITE = datetime(2026, 3, 1, 12, 10, tzinfo=UTC)
 POOL = ["web-1", "db-2'; DROP TABLE METRICS; --", "cache-3", "batch-4"]
 METRICS = ["cpu_usage", "memory_usage", "disk_usage", "network_in", "load_avg", "gpu_temp"]
 SEEDS = [20260301, 7, 99, 1234, 4242] if slow_enabled() else [20260301]
-PARTS = Partitions.build({})
+PARTS = Partitions.build()
 JOBS = build_jobs(PARTS)
 SCHEDULES = {s.name: s for s in build_schedules(JOBS, dg.DefaultScheduleStatus.STOPPED)}
 

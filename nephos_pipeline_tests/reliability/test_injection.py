@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from fakesnow.cursor import FakeSnowflakeCursor
 
-from nephos_pipeline.analytics.assets import insights_metadata
+from nephos_pipeline.analytics.partition_metadata import insights_table
 from nephos_pipeline.api import create_app
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.insights.llm import OpenAICompatNarrator
@@ -122,7 +122,8 @@ def test_insights_metadata_escapes_llm_and_host_text() -> None:
                       affected_instances=(SQLI, f"web-{SCRIPT}", MD), subject=MD, metric="cpu_usage",
                       window_start=H0, window_end=H0 + timedelta(hours=1), evidence={})
     narrative = Narrative(f"{SCRIPT} {MD}", "d", "r", model="m", ai_generated=True)
-    md = insights_metadata(SaveResult(created=[(finding, narrative)]), 1)["insights"].value
+    created = SaveResult(created=[(finding, narrative)]).created
+    md = insights_table([(f, n.title) for f, n in created], "_none_").value
     assert_inert_markdown(md)
 
 

@@ -97,7 +97,7 @@ def test_every_llm_failure_still_stores_deterministic_insights(warehouse, fake_l
 
 def test_insights_asset_succeeds_when_the_llm_times_out(warehouse, fake_llm: FakeLLM) -> None:
     """Inside Dagster: the summary asset with a hung model finishes and stores its insight."""
-    assets = build_analytics_assets(Partitions.build({}))
+    assets = build_analytics_assets(Partitions.build())
     summary = next(a for a in assets if a.key.path[-1] == "insights_summary")
     result = dg.materialize([summary], partition_key="2026-03-01-06:00",
                             resources={"warehouse": warehouse, "narrator": narrator(fake_llm, "timeout")})

@@ -53,7 +53,7 @@ HOURS = float(os.environ.get("NEPHOS_LOAD_HOURS", "24"))
 SPEED = float(os.environ.get("NEPHOS_LOAD_SPEED", "96"))
 SIM_START = datetime(2026, 3, 2, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = Partitions.build({})
+PARTS = Partitions.build()
 JOBS = build_jobs(PARTS)
 SCHEDULES = {s.name: s for s in build_schedules(JOBS, dg.DefaultScheduleStatus.STOPPED)}
 

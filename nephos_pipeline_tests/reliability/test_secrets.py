@@ -237,7 +237,7 @@ def test_iam_policy_in_docs_is_exactly_what_the_pipeline_calls(dynamodb_tables, 
     put_alert(t.client, t.names, "al-1", "web-01", H0)
     res = {"warehouse": warehouse, "dynamodb": dynamodb_resource(fault_proxy.endpoint_url, t.names)}
     assert sync_hour(res).success and sync_instances(res).success
-    parts = Partitions.build({})
+    parts = Partitions.build()
     jobs = build_jobs(parts)
     sensor = build_dynamodb_change_sensor(jobs["sync_hourly_job"], jobs["sync_instances_job"], parts)
     sensor(dg.build_sensor_context(resources={"dynamodb": res["dynamodb"]}))

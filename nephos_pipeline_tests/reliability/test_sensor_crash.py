@@ -30,7 +30,7 @@ from nephos_pipeline_tests.reliability.common import (
 )
 
 NOW = datetime(2026, 3, 1, 15, 20, tzinfo=UTC)
-PARTS = Partitions.build({})
+PARTS = Partitions.build()
 JOBS = build_jobs(PARTS)
 SENSOR = build_dynamodb_change_sensor(JOBS["sync_hourly_job"], JOBS["sync_instances_job"], PARTS, clock=lambda: NOW)
 TABLES = ("METRICS", "ALERTS", "INSTANCES", "LANDING_METRICS", "LANDING_ALERTS", "LANDING_INSTANCES", "REJECTS")
