@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make dev: the local DynamoDB server and `dagster dev` together, so that
+# make dev: the local DynamoDB server and `dg dev` (the Dagster UI and daemon) together, so that
 # `nephos simulate --live` (in another terminal) drives the change sensor and the schedules.
 #
 #   PATH=.venv/bin:$PATH bash scripts/dev.sh
@@ -74,18 +74,20 @@ cleanup() {
         return 0
     fi
     echo
-    echo "dev.sh: stopping dagster dev and the local DynamoDB (it saves what changed)..."
+    echo "dev.sh: stopping dg dev and the local DynamoDB (it saves what changed)..."
     for pid in $dagster_pid $ddb_pid; do kill -TERM "$pid" 2>/dev/null || true; done
     local deadline=$((SECONDS + STOP_GRACE))
     while { alive "$dagster_pid" || alive "$ddb_pid"; } && [ "$SECONDS" -lt "$deadline" ]; do
         sleep 0.2
     done
-    for pid in $dagster_pid $ddb_pid; do
+    local name pid
+    for name in dagster ddb; do
+        if [ "$name" = dagster ]; then pid="$dagster_pid"; else pid="$ddb_pid"; fi
         if alive "$pid"; then
-            echo "dev.sh: $pid still running after ${STOP_GRACE}s; killing its process group" >&2
+            echo "dev.sh: $name (pid $pid) still running after ${STOP_GRACE}s; killing its process group" >&2
             kill -KILL -- "-$pid" 2>/dev/null || true
         fi
-        wait "$pid" 2>/dev/null || true
+        [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
     done
     # Dagster's code server and webserver children live in dagster dev's process group.
     [ -n "$dagster_pid" ] && kill -TERM -- "-$dagster_pid" 2>/dev/null || true
@@ -120,10 +122,13 @@ sed 's/^/  dynamodb: /' "$DYNAMODB_LOG"
 echo "dev.sh: Dagster UI on http://127.0.0.1:$DAGSTER_PORT (DAGSTER_HOME=$DAGSTER_HOME); Ctrl-C stops both."
 echo "dev.sh: live data, in another terminal: NEPHOS_DYNAMODB_ENDPOINT_URL=$endpoint nephos simulate --live --days 0"
 echo "        (fast-forward with --speed 60 --end <a few hours ago>: see docs/ui-walkthrough.md)"
-python -c "$DEFAULT_SIGINT" dagster dev -w workspace.yaml -h 127.0.0.1 -p "$DAGSTER_PORT" </dev/null &
+# `dg dev` (what Dagster recommends over `dagster dev`) reads the project from pyproject.toml
+# ([tool.dg]); VIRTUAL_ENV tells it the venv on PATH is the project's own.
+VIRTUAL_ENV="$(cd "$(dirname "$(command -v python)")/.." && pwd)" \
+    python -c "$DEFAULT_SIGINT" dg dev -h 127.0.0.1 -p "$DAGSTER_PORT" </dev/null &
 dagster_pid=$!
 status=0
 wait "$dagster_pid" || status=$?
 dagster_pid=""
-echo "dev.sh: dagster dev exited with status $status" >&2
+echo "dev.sh: dg dev exited with status $status" >&2
 exit "$status"

@@ -129,6 +129,10 @@ class LocalDynamoDB:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         server.start()
+        # werkzeug's server_close() joins every request thread, and a client's keep-alive
+        # connection (Dagster's sensor, a boto3 pool) keeps its thread alive: stop() would
+        # wait for the clients to go away. The threads are daemons; do not wait for them.
+        server._server.block_on_close = False  # type: ignore[union-attr]
         host, port = server.get_host_and_port()
         self._server, self._endpoint_url = server, f"http://{host}:{port}"
         if self.autosave_seconds:
