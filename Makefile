@@ -36,8 +36,12 @@ lint: $(BIN)/nephos
 benchmarks: $(BIN)/nephos
 	$(BIN)/python -m benchmarks --quick
 
+## NAB's labelled AWS series are not in the repo: NAB=<folder with data/ and labels/> (a clone of
+## github.com/numenta/NAB); the default is the team's copy beside the clone.
+NAB ?= ../shared/nab
 detection: $(BIN)/nephos
-	$(BIN)/python benchmarks/detection.py --data ../shared/nab --out results.json
+	@test -d "$(NAB)/data" || { echo "NAB data not found at $(NAB): make detection NAB=<clone of github.com/numenta/NAB>"; exit 2; }
+	$(BIN)/python benchmarks/detection.py --data $(NAB) --out results.json
 
 clean:
 	rm -rf $(VENV) .nephos test-artifacts

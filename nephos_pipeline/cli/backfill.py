@@ -63,10 +63,13 @@ def backfill(start: datetime, end: datetime, stages: list[str] | None = None, *,
     try:
         chosen = select_stages(stages)
         defs = build_definitions()
-        runs = plan(defs, chosen, start, end)
+        skipped: list[str] = []
+        runs = plan(defs, chosen, start, end, skipped)
     except ValueError as exc:
         say(f"cannot plan the backfill: {exc}")
         return 2
+    for note in skipped:
+        say(f"skipped {note}")
     say(f"backfill {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC: {len(runs)} run(s) "
         f"({', '.join(s.name for s in chosen)})")
     if dry_run:

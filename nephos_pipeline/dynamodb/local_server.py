@@ -124,7 +124,7 @@ class LocalDynamoDB:
         if self._server is not None:
             return self
         _check_port_free(self.host, self.port)
-        self._changes = moto_state.ChangeLog(self.account_id, self.region)
+        moto_state.install()
         # werkzeug logs every request to stderr unless its logger is quieter than INFO.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
@@ -200,12 +200,20 @@ class LocalDynamoDB:
         with self._save_lock:
             return self._save(self._snapshot_path(path))
 
-    def _save(self, directory: Path) -> dict[str, int]:
-        if self._changes is None:
+    def _change_log(self) -> moto_state.ChangeLog:
+        """Created at the first save or restore: until then every table is captured whole anyway,
+        so a memory-only server never collects changed keys."""
+        if self._server is None:
             raise RuntimeError("LocalDynamoDB is not started")
+        if self._changes is None:
+            self._changes = moto_state.ChangeLog(self.account_id, self.region)
+        return self._changes
+
+    def _save(self, directory: Path) -> dict[str, int]:
+        changes = self._change_log()
         directory.mkdir(parents=True, exist_ok=True)
         known = self._on_disk if self._disk_dir == directory and self._on_disk is not None else {}
-        captures = self._changes.capture(lambda name: name not in known or known[name].needs_rewrite())
+        captures = changes.capture(lambda name: name not in known or known[name].needs_rewrite())
         counts = {c.name: c.item_count for c in captures}
         unchanged = not any(c.full or c.puts or c.deletes for c in captures) and set(counts) == set(known)
         if unchanged:
@@ -226,7 +234,7 @@ class LocalDynamoDB:
                                                  before.delta_items + len(c.puts) + len(c.deletes)))
             snap.write_manifest(directory, tables)
         except BaseException:
-            self._changes.mark_all()  # the changes taken are not on disk: next save writes all
+            changes.mark_all()  # the changes taken are not on disk: next save writes all
             self._on_disk = None
             raise
         self._on_disk, self._disk_dir = {t.name: t for t in tables}, directory
@@ -239,10 +247,9 @@ class LocalDynamoDB:
         ``progress(items_loaded, items_total)`` is called after each segment. Tables that
         already exist are kept and the saved items are put into them.
         """
-        if self._changes is None:
-            raise RuntimeError("LocalDynamoDB is not started")
         directory = self._snapshot_path(path)
         with self._save_lock:
+            changes = self._change_log()
             snap.remove_temp_files(directory)
             tables = snap.read_manifest(directory)
             total = sum(t.item_count for t in tables.values())
@@ -273,7 +280,7 @@ class LocalDynamoDB:
                 client.update_table(TableName=name, StreamSpecification=stream)
             fresh = created_all and all(seg.endswith(".seg") for t in tables.values() for seg in t.segments)
             if fresh:  # moto now holds exactly what is on disk: later saves add deltas to it
-                self._changes.forget()
+                changes.forget()
                 self._on_disk, self._disk_dir = tables, directory
             backend = moto_state.backend(self.account_id, self.region)
             return {name: len(backend.get_table(name)) for name in tables}

@@ -123,7 +123,10 @@ def max_partitions_per_run(job: dg.JobDefinition, assets: Sequence[str] | None) 
     return min(sizes) if sizes else None
 
 
-def plan(defs: dg.Definitions, stages: Sequence[Stage], start: datetime, end: datetime) -> list[PlannedRun]:
+def plan(defs: dg.Definitions, stages: Sequence[Stage], start: datetime, end: datetime,
+         skipped: list[str] | None = None) -> list[PlannedRun]:
+    """The runs, in order. A stage with no complete partition in the range (a 2-hour range
+    has no 6-hour window) is left out and named in ``skipped``; no run at all is an error."""
     runs: list[PlannedRun] = []
     for stage in stages:
         job = defs.resolve_job_def(stage.job)
@@ -132,15 +135,20 @@ def plan(defs: dg.Definitions, stages: Sequence[Stage], start: datetime, end: da
             continue
         keys = partition_keys(job.partitions_def, start, end)
         if not keys:
-            raise ValueError(f"{stage.job}: no complete partition between {start:%Y-%m-%d %H:%M} and "
-                             f"{end:%Y-%m-%d %H:%M} UTC (partitions start {_first_key(job)})")
+            if skipped is not None:
+                skipped.append(f"{stage.name} ({stage.job}): no complete partition in the range")
+            continue
         size = max_partitions_per_run(job, stage.assets) or len(keys)
         runs += [PlannedRun(stage.name, stage.job, stage.assets, keys[i:i + size]) for i in range(0, len(keys), size)]
+    if not any(r.keys for r in runs):
+        first = next((_first_key(defs.resolve_job_def(s.job)) for s in stages), "?")
+        raise ValueError(f"no complete partition between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC "
+                         f"(partitions start {first}; NEPHOS_PARTITIONS_START moves it)")
     return runs
 
 
 def _first_key(job: dg.JobDefinition) -> str:
-    first = job.partitions_def.get_first_partition_key() if job.partitions_def else None  # type: ignore[union-attr]
+    first = job.partitions_def.get_first_partition_key() if job.partitions_def else None
     return first or "?"
 
 
