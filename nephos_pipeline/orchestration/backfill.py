@@ -140,7 +140,7 @@ def plan(defs: dg.Definitions, stages: Sequence[Stage], start: datetime, end: da
             continue
         size = max_partitions_per_run(job, stage.assets) or len(keys)
         runs += [PlannedRun(stage.name, stage.job, stage.assets, keys[i:i + size]) for i in range(0, len(keys), size)]
-    if not any(r.keys for r in runs):
+    if not runs:
         first = next((_first_key(defs.resolve_job_def(s.job)) for s in stages), "?")
         raise ValueError(f"no complete partition between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC "
                          f"(partitions start {first}; NEPHOS_PARTITIONS_START moves it)")
@@ -154,8 +154,12 @@ def _first_key(job: dg.JobDefinition) -> str:
 
 def execute(defs: dg.Definitions, runs: Sequence[PlannedRun], instance: dg.DagsterInstance,
             say: Callable[[str], None], backfill_id: str | None = None,
-            heartbeat_s: float = 10.0, log_level: str = "WARNING") -> list[RunOutcome]:
-    """Run the plan in order; stop at the first failed run (later stages read its output)."""
+            heartbeat_s: float = 10.0, log_level: str = "CRITICAL") -> list[RunOutcome]:
+    """Run the plan in order; stop at the first failed run (later stages read its output).
+
+    Dagster's console log stays quiet (``log_level``): a failure is reported here as one
+    line per failed step; its full story (logs, stack) is in the run's page in the UI.
+    """
     backfill_id = backfill_id or f"cli-{uuid.uuid4().hex[:8]}"
     outcomes: list[RunOutcome] = []
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -177,12 +181,19 @@ def execute(defs: dg.Definitions, runs: Sequence[PlannedRun], instance: dg.Dagst
         say(f"{label}: {'succeeded' if result.success else 'FAILED'} in {seconds:.0f}s (run {result.run_id[:8]})")
         if not result.success:
             for event in result.all_events:
-                if event.is_failure and event.event_specific_data is not None:
+                if event.is_step_failure and event.event_specific_data is not None:
                     error = getattr(event.event_specific_data, "error", None)
-                    if error is not None:
-                        say(f"  {event.step_key or planned.job}: {error.message.strip().splitlines()[0]}")
+                    say(f"  {event.step_key}: {root_cause(error)}")
             break
     return outcomes
+
+
+def root_cause(error: object) -> str:
+    """The innermost error's first line: what went wrong, without Dagster's wrapping and stack."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause  # type: ignore[attr-defined]
+    message = (getattr(error, "message", None) or "unknown error").strip()
+    return message.splitlines()[0] if message else "unknown error"
 
 
 class _Heartbeat:

@@ -16,6 +16,7 @@ from benchmarks import (
     bench_extract,
     bench_llm_cost,
     bench_load,
+    bench_local,
     bench_startup,
 )
 from benchmarks.__main__ import BENCHMARKS, summary_table
@@ -53,7 +54,7 @@ def test_figure_and_scaling_helpers():
 def test_summary_table_lists_every_figure():
     table = summary_table({"figures": {"x": figure(1.0, "s", 2.0, 3.0), "y": figure(None, "s", None, None)}})
     assert "| x |" in table and "| y |" in table
-    assert set(BENCHMARKS) == {"extract", "load", "analysis", "backfill", "startup", "llm_cost"}
+    assert set(BENCHMARKS) == {"extract", "load", "analysis", "backfill", "startup", "llm_cost", "local"}
 
 
 def test_extract_smoke():
@@ -84,3 +85,9 @@ def test_llm_cost_smoke():
     result = check(bench_llm_cost.run("tiny"))
     assert result["figures"]["llm_ai_complete_per_run"]["value"] <= 1
     assert result["figures"]["llm_calls_repeated_finding"]["value"] == 0
+
+
+def test_local_smoke():
+    result = check(bench_local.run("tiny"))  # the DynamoDB snapshot figures only
+    assert result["details"]["dynamodb"]["restored"]["nephos-metrics"] == 2_000
+    assert result["details"]["dynamodb"]["delta_bytes"] < result["details"]["dynamodb"]["full_bytes"]
