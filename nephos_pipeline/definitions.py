@@ -1,6 +1,6 @@
 """The Dagster code location: assets, checks, jobs, schedules, sensors and resources.
 
-Built by a function (``dagster dev`` and ``dagster definitions validate`` call it when they
+Built by a function (``dg dev`` and ``dg check defs`` call it when they
 load the location) so that configuration is read at load time, not at import.
 """
 
