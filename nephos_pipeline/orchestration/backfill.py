@@ -154,7 +154,7 @@ def _first_key(job: dg.JobDefinition) -> str:
 
 def execute(defs: dg.Definitions, runs: Sequence[PlannedRun], instance: dg.DagsterInstance,
             say: Callable[[str], None], backfill_id: str | None = None,
-            heartbeat_s: float = 10.0, log_level: str = "CRITICAL") -> list[RunOutcome]:
+            heartbeat_s: float = 8.0, log_level: str = "CRITICAL") -> list[RunOutcome]:
     """Run the plan in order; stop at the first failed run (later stages read its output).
 
     Dagster's console log stays quiet (``log_level``): a failure is reported here as one
