@@ -123,13 +123,14 @@ def _anomaly(plan_args: dict[str, Any], ev: Mapping[str, Any], created: datetime
     start = window[0] - ANOMALY_BEFORE
     direction = ev.get("direction") if ev.get("direction") in ("above", "below") else "above"
     centre, spread, threshold = _num(ev, "baseline_center"), _num(ev, "baseline_spread"), _num(ev, "threshold")
-    sign = 1 if direction == "above" else -1
+    sign, label = (1 if direction == "above" else -1), "threshold"
     if threshold is None and centre is not None and spread is not None and spread > 0:
-        threshold = centre + sign * (_num(ev, "z_threshold") or Z_THRESHOLD) * spread
+        z_threshold = _num(ev, "z_threshold") or Z_THRESHOLD
+        threshold, label = centre + sign * z_threshold * spread, f"{z_threshold:g}\u03c3 threshold"
     return ChartPlan(
         series=_specs(**plan_args, start=start, end=end, bucket=QUARTER), start=start, end=end,
         resolution="15-minute", envelope=True, highlights=[window],
-        thresholds=[(threshold, "threshold")] if threshold is not None else [], baseline=centre,
+        thresholds=[(threshold, label)] if threshold is not None else [], baseline=centre,
         peak_direction=direction,
     )
 

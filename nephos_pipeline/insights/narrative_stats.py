@@ -41,8 +41,12 @@ def _check(metric: Any, name: str, at: str | None) -> str:
     return f"Check what was running on {name}{suffix}"
 
 
-def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str] | None:
-    """The deployment closest to the anomaly, if within an hour: (sentence, instance)."""
+def _nearest_deployment(f: Finding, context: Mapping[str, Any], tick: Any) -> tuple[str, str] | None:
+    """The deployment closest to the anomaly, if within an hour: (sentence, host).
+
+    A deployment to the finding's own instance is named by the finding's host name, as the
+    title is; only a deployment elsewhere falls back to its instance id.
+    """
     at = parse_ts(tick)
     best = None
     for dep in items(context.get("deployments"), 20) if at else []:
@@ -54,7 +58,8 @@ def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str
     if best is None:
         return None
     gap, dep, dep_at = best
-    instance = clean_name(dep.get("instance_id"), default="this host")
+    own = dep.get("instance_id") in f.affected_instances or not dep.get("instance_id")
+    instance = host(f.subject) if own else clean_name(dep.get("instance_id"), default="this host")
     minutes = int(abs(gap) // 60)
     relation = "after" if gap >= 0 else "before"
     when_text = "at the same time as" if minutes == 0 else f"{minutes} minutes {relation}"
@@ -82,7 +87,7 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
         base = f"Its baseline is {center_text}." if center_text else None
     method = clean_text(ev.get("method"), 40)
     context = ev.get("context") if isinstance(ev.get("context"), Mapping) else {}
-    deployment = _nearest_deployment(context, ev.get("tick"))
+    deployment = _nearest_deployment(f, context, ev.get("tick"))
     alerts = items(context.get("alerts"), 1)
     alert = None
     if alerts:
