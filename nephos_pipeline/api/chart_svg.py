@@ -102,8 +102,11 @@ def _axes(plan: ChartPlan, data: Sequence[list[Bucket]], units: Sequence[str]) -
     return ranges
 
 
-def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]]) -> tuple[str, list[str]]:
-    """(SVG markup, legend entries) for one insight; ("", []) when there is nothing to draw."""
+def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | None = None) -> tuple[str, list[str]]:
+    """(SVG markup, legend entries) for one insight; ("", []) when there is nothing to draw.
+
+    ``host`` names the instance in the chart's accessible title (its id otherwise).
+    """
     series = [_thin(sorted(data.get(spec.key) or [])) for spec in plan.series]
     if len(series[0]) < 2 and len(plan.fallback) >= 2:  # metrics no longer retained: the stored series
         series[0] = [(t, v, v, v) for t, v in plan.fallback]
@@ -179,7 +182,7 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]]) -> tuple[str, l
     ticks.append(f'<text class="tick" x="{WIDTH - PAD_R}" y="{HEIGHT - 5}" text-anchor="end">'
                  f"{escape(_time(plan.end))} UTC</text>")
     title = ", ".join(metric_label(spec.metric) for spec, _ in drawn)
-    title += f" on {plan.series[0].instance}, {_time(plan.start)} to {_time(plan.end)} UTC, {plan.resolution}"
+    title += f" on {host or plan.series[0].instance}, {_time(plan.start)} to {_time(plan.end)} UTC, {plan.resolution}"
     svg = (
         f'<svg class="spark" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'

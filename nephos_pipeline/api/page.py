@@ -122,7 +122,7 @@ def _chart(insight: dict[str, Any], ctx: PageContext) -> str:
     plan = ctx.plans.get(str(insight.get("id")))
     if plan is None:
         return ""
-    svg, legend = chart_svg(plan, ctx.series)
+    svg, legend = chart_svg(plan, ctx.series, ctx.names.get(plan.series[0].instance))
     if not svg:
         return ""
     keys = []
