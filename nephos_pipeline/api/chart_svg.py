@@ -181,6 +181,11 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
     ticks.append(f'<text class="tick" x="{PAD_L}" y="{HEIGHT - 5}">{escape(_time(plan.start))}</text>')
     ticks.append(f'<text class="tick" x="{WIDTH - PAD_R}" y="{HEIGHT - 5}" text-anchor="end">'
                  f"{escape(_time(plan.end))} UTC</text>")
+    if len(plan.highlights) == 1:  # label the detected window on the time axis
+        hx = frame.x(plan.highlights[0][1])
+        if PAD_L + 70 < hx < WIDTH - PAD_R - 90:
+            ticks.append(f'<text class="tick mark" x="{hx:.1f}" y="{HEIGHT - 5}" text-anchor="middle">'
+                         f"{escape(plan.highlights[0][1].strftime('%H:%M'))}</text>")
     title = ", ".join(metric_label(spec.metric) for spec, _ in drawn)
     title += f" on {host or plan.series[0].instance}, {_time(plan.start)} to {_time(plan.end)} UTC, {plan.resolution}"
     svg = (
