@@ -114,7 +114,9 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "summary": {"type": "string"},
             "counts": {"$ref": _REF + "Counts"},
-            "generatedAt": {"type": "string", "format": "date-time"},
+            "generatedAt": {"type": "string", "format": "date-time", "description": (
+                "The end of the window the summary row describes (rows are stamped by window, not by "
+                "run time); without a summary row, the moment the sentence was counted at.")},
         },
     },
     "Health": {

@@ -168,8 +168,16 @@ def summary_card(summary: dict[str, Any], ctx: PageContext) -> str:
         '<section class="card summary" id="summary"><h2><span aria-hidden="true">\u2726</span> '
         f'Executive Summary</h2><p class="summary-text">{esc(with_names(summary["summary"], ctx.names))}</p>'
         f'<div class="chips"><span class="chip total"><b>{esc(counts["total"])}</b> active</span>{chips}</div>'
-        f'<p class="meta">Generated {esc(_when(summary.get("generatedAt"), ctx.now))}{refresh}</p></section>'
+        f'<p class="meta">{esc(_summary_stamp(summary, ctx))}{refresh}</p></section>'
     )
+
+
+def _summary_stamp(summary: dict[str, Any], ctx: PageContext) -> str:
+    """Say what the summary's time is. A summary row is stamped with the end of the 6-hour
+    window it summarises (idempotent re-runs), not with when it ran, so "Generated 00:00
+    (4 h ago)" under a run from minutes ago was misleading; the chips are counted live."""
+    counted = f"{ctx.moment:%b %d, %H:%M} UTC" if ctx.view.as_of else "now"
+    return f"Summary of the insights active at {_when(summary.get('generatedAt'), ctx.now)}; counted {counted}"
 
 
 def _link(view: View, **params: str | None) -> str:

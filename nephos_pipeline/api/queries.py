@@ -129,7 +129,7 @@ def fetch_summary(warehouse: Warehouse, conn: Any, now: datetime, view: View | N
     bound.pop("include_archived")
     counts = counts_json(_records(warehouse, conn, "counts", bound))
     latest = _records(warehouse, conn, "summary", bound)
-    return summary_json(latest[0] if latest else None, counts, now)
+    return summary_json(latest[0] if latest else None, counts, (view or View()).as_of or now)
 
 
 def probe(warehouse: Warehouse, conn: Any) -> None:
