@@ -54,6 +54,7 @@ class ChartPlan:
     resolution: str  # "15-minute" | "hourly"
     envelope: bool = False  # draw each bucket's min-max band (anomalies)
     highlights: list[tuple[datetime, datetime]] = field(default_factory=list)
+    highlight_label: str = "the detected window"
     thresholds: list[tuple[float, str]] = field(default_factory=list)
     baseline: float | None = None
     forecast: list[tuple[datetime, float]] = field(default_factory=list)
@@ -183,6 +184,7 @@ def plan_chart(insight: Mapping[str, Any], moment: datetime) -> ChartPlan | None
         plan = ChartPlan(series=_specs(**args, start=start, end=end, bucket=HOUR), start=start, end=end,
                          resolution="hourly")
         if hour is not None and 0 <= hour < 24:
+            plan.highlight_label = "the hour it recurs"
             day = start.replace(hour=int(hour), minute=0, second=0, microsecond=0)
             while day < end:
                 if day >= start:

@@ -110,8 +110,10 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
     series = [_thin(sorted(data.get(spec.key) or [])) for spec in plan.series]
     if len(series[0]) < 2 and len(plan.fallback) >= 2:  # metrics no longer retained: the stored series
         series[0] = [(t, v, v, v) for t, v in plan.fallback]
-        plan.start, plan.envelope = min(plan.start, series[0][0][0]), False
-        plan.resolution = "hourly (stored with the insight)"
+        plan.start, plan.envelope, plan.resolution = min(plan.start, series[0][0][0]), False, "hourly"
+        stored = True
+    else:
+        stored = False
     drawn = [(spec, pts) for spec, pts in zip(plan.series, series, strict=True) if len(pts) >= 2]
     if not drawn or drawn[0][0] is not plan.series[0]:
         return "", []
@@ -126,7 +128,7 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
         if x1 > x0:
             parts.append(f'<rect class="window" x="{x0:.1f}" y="{PAD_TOP}" width="{x1 - x0:.1f}" height="{frame.plot_h}"/>')
     if plan.highlights:
-        legend.append("shaded: " + ("the detected window" if plan.envelope else "the hour it recurs"))
+        legend.append(f"shaded: {plan.highlight_label}")
     for n, (spec, pts) in enumerate(drawn):
         axis = min(n, len(frame.ranges) - 1)
         for seg in _segments(pts, gap):
@@ -143,6 +145,8 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
                 parts.append(f'<circle class="dot s{n}" cx="{x}" cy="{y}" r="1.8"/>')
         what = f"{plan.resolution} mean" + ("; band: lowest to highest sample" if plan.envelope and n == 0 else "")
         legend.append(f"s{n}|{metric_label(spec.metric)} ({what})")
+    if stored:
+        legend.append("the series stored with the insight (its metrics are no longer in METRICS)")
     unit = units[0]
     if plan.baseline is not None:
         y = frame.y(plan.baseline)
