@@ -60,6 +60,7 @@ class ChartPlan:
     forecast: list[tuple[datetime, float]] = field(default_factory=list)
     cone: list[tuple[datetime, float]] = field(default_factory=list)
     peak_direction: str | None = None  # "above" | "below": mark the extreme in the highlight
+    quoted: float | None = None  # the value the text quotes (evidence.value), marked where drawn
     fallback: list[tuple[datetime, float]] = field(default_factory=list)  # evidence.series
 
 
@@ -132,7 +133,7 @@ def _anomaly(plan_args: dict[str, Any], ev: Mapping[str, Any], created: datetime
         series=_specs(**plan_args, start=start, end=end, bucket=QUARTER), start=start, end=end,
         resolution="15-minute", envelope=True, highlights=[window],
         thresholds=[(threshold, label)] if threshold is not None else [], baseline=centre,
-        peak_direction=direction,
+        peak_direction=direction, quoted=_num(ev, "value"),
     )
 
 

@@ -77,10 +77,21 @@ def _thin(points: list[Bucket]) -> list[Bucket]:
 
 
 def _peak(plan: ChartPlan, points: Sequence[Bucket]) -> tuple[datetime, float] | None:
-    """The most extreme sample inside the detected window(s), in the anomaly's direction."""
+    """Where to mark the value the text quotes, inside the detected window(s).
+
+    The drawn value (a window's mean, lowest or highest sample) nearest the quoted one, if
+    it is within 0.5 % of the chart's span: whichever statistic the detector quotes, the mark
+    sits on what is drawn. Otherwise the window's extreme in the anomaly's direction.
+    """
     inside = [p for p in points if any(lo < p[0] <= hi for lo, hi in plan.highlights)]
     if not inside or plan.peak_direction is None:
         return None
+    if plan.quoted is not None:
+        values = [v for p in points for v in p[1:]]
+        tolerance = max(max(values) - min(values), abs(plan.quoted) * 0.01, 1e-9) * 0.005
+        gap, moment, value = min((abs(v - plan.quoted), p[0], v) for p in inside for v in p[1:])
+        if gap <= tolerance:
+            return moment, value
     if plan.peak_direction == "below":
         point = min(inside, key=lambda p: p[2])
         return point[0], point[2]

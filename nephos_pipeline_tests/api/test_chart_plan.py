@@ -77,3 +77,14 @@ def test_labels_are_escaped_and_garbage_draws_nothing() -> None:
     svg, legend = chart_svg(hostile, {hostile.series[0].key: [(t, 1.0, 1.0, 1.0) for t in hours]})
     assert "<script" not in svg and "&lt;script&gt;" in svg and "<b>" not in svg
     assert legend and not any("<" in entry for entry in legend)  # and the page escapes it again
+
+
+def test_the_mark_sits_on_the_value_the_text_quotes_whichever_statistic_it_is() -> None:
+    ev = {"metric": "cpu_usage", "tick": "2026-05-01T09:00:00", "direction": "above"}
+    ticks = [TICK + timedelta(minutes=15 * k) for k in range(-8, 4)]
+    data = [(t, 30.0, 25.0, 40.0) for t in ticks]
+    data[8] = (TICK, 47.5, 31.0, 95.6)  # the detected window: mean 47.5, one sample at 95.6
+    for quoted, label in ((95.6, "peak 95.6%"), (47.5, "peak 47.5%"), (None, "peak 95.6%"), (60.0, "peak 95.6%")):
+        plan = plan_chart(insight("anomaly", {**ev, "value": quoted}), NOW)
+        svg, _ = chart_svg(plan, {plan.series[0].key: data})
+        assert svg.count('class="peak"') == 1 and label in svg, (quoted, svg)
