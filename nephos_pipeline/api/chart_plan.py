@@ -150,11 +150,14 @@ def _prediction(plan_args: dict[str, Any], ev: Mapping[str, Any], created: datet
     if threshold is not None:
         plan.thresholds.append((threshold, "threshold"))
     if current is not None and slope is not None and slope > 0:
-        to_threshold = (threshold - current) / slope if threshold is not None and threshold > current else 48.0
-        until = anchor + min(timedelta(hours=to_threshold), MAX_FORECAST)
-        plan.forecast = [(anchor, current), (until, current + slope * (until - anchor).total_seconds() / 3600)]
+        if eta is not None and threshold is not None and anchor < eta <= anchor + MAX_FORECAST:
+            plan.forecast = [(anchor, current), (eta, threshold)]  # exactly the ETA the text quotes
+        else:
+            to_threshold = (threshold - current) / slope if threshold is not None and threshold > current else 48.0
+            until = anchor + min(timedelta(hours=to_threshold), MAX_FORECAST)
+            plan.forecast = [(anchor, current), (until, current + slope * (until - anchor).total_seconds() / 3600)]
         low, high = _num(ev, "hours_low"), _num(ev, "hours_high")
-        if threshold is not None and low is not None and high is not None and 0 < low <= high:
+        if threshold is not None and low is not None and high is not None and 0 < low and high - low >= 1:
             plan.cone = [(anchor, current), (anchor + min(timedelta(hours=low), MAX_FORECAST), threshold),
                          (anchor + min(timedelta(hours=high), MAX_FORECAST), threshold)]
         plan.end = max(plan.end, max(t for t, _ in plan.forecast + plan.cone))

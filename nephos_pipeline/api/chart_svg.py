@@ -19,6 +19,7 @@ from nephos_pipeline.insights.wording import fmt, metric_label
 WIDTH, HEIGHT = 640, 132
 PAD_L, PAD_R, PAD_TOP, PAD_BOTTOM = 52, 52, 10, 20
 MAX_POINTS = 400
+DASH = "\u2013"
 Bucket = tuple[datetime, float, float, float]  # (bucket end, mean, lowest, highest)
 
 
@@ -197,10 +198,11 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
     ticks.append(f'<text class="tick" x="{WIDTH - PAD_R}" y="{HEIGHT - 5}" text-anchor="end">'
                  f"{escape(_time(plan.end))} UTC</text>")
     if len(plan.highlights) == 1:  # label the detected window on the time axis
-        hx = frame.x(plan.highlights[0][1])
-        if PAD_L + 70 < hx < WIDTH - PAD_R - 90:
+        lo, hi = plan.highlights[0]
+        hx = (frame.x(lo) + frame.x(hi)) / 2
+        if PAD_L + 80 < hx < WIDTH - PAD_R - 110:
             ticks.append(f'<text class="tick mark" x="{hx:.1f}" y="{HEIGHT - 5}" text-anchor="middle">'
-                         f"{escape(plan.highlights[0][1].strftime('%H:%M'))}</text>")
+                         f"{escape(lo.strftime('%H:%M') + DASH + hi.strftime('%H:%M'))}</text>")
     title = ", ".join(metric_label(spec.metric) for spec, _ in drawn)
     title += f" on {host or plan.series[0].instance}, {_time(plan.start)} to {_time(plan.end)} UTC, {plan.resolution}"
     svg = (
