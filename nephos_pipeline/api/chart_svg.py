@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from html import escape
 
-from nephos_pipeline.api.chart_plan import ChartPlan, unit_of
+from nephos_pipeline.api.chart_plan import ChartPlan, SeriesSpec, unit_of
 from nephos_pipeline.insights.wording import fmt, metric_label
 
 WIDTH, HEIGHT = 640, 132
@@ -21,6 +22,7 @@ PAD_L, PAD_R, PAD_TOP, PAD_BOTTOM = 52, 52, 10, 20
 MAX_POINTS = 400
 DASH = "\u2013"
 Bucket = tuple[datetime, float, float, float]  # (bucket end, mean, lowest, highest)
+Drawn = tuple[list[str], list[str]]  # (SVG elements, legend entries)
 
 
 def _finite(values: Iterable[float | None]) -> list[float]:
@@ -114,33 +116,16 @@ def _axes(plan: ChartPlan, data: Sequence[list[Bucket]], units: Sequence[str]) -
     return ranges
 
 
-def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | None = None) -> tuple[str, list[str]]:
-    """(SVG markup, legend entries) for one insight; ("", []) when there is nothing to draw.
-
-    ``host`` names the instance in the chart's accessible title (its id otherwise).
-    """
-    series = [_thin(sorted(data.get(spec.key) or [])) for spec in plan.series]
-    if len(series[0]) < 2 and len(plan.fallback) >= 2:  # metrics no longer retained: the stored series
-        series[0] = [(t, v, v, v) for t, v in plan.fallback]
-        plan.start, plan.envelope, plan.resolution = min(plan.start, series[0][0][0]), False, "hourly"
-        stored = True
-    else:
-        stored = False
-    drawn = [(spec, pts) for spec, pts in zip(plan.series, series, strict=True) if len(pts) >= 2]
-    if not drawn or drawn[0][0] is not plan.series[0]:
-        return "", []
-    units = [unit_of(spec.metric) for spec, _ in drawn]
-    frame = _Frame(plan.start, plan.end, _axes(plan, [pts for _, pts in drawn], units))
-    gap = timedelta(seconds=plan.series[0].bucket_s * 2.5)
-    parts: list[str] = []
-    legend: list[str] = []
-    bottom = PAD_TOP + frame.plot_h
+def _series_svg(frame: _Frame, plan: ChartPlan, drawn: Sequence[tuple[SeriesSpec, list[Bucket]]]) -> Drawn:
+    """Shaded windows, the min-max band and one line per series (broken where data is missing)."""
+    parts, legend = [], []
     for lo, hi in plan.highlights:
         x0, x1 = max(frame.x(lo), PAD_L), min(frame.x(hi), WIDTH - PAD_R)
         if x1 > x0:
             parts.append(f'<rect class="window" x="{x0:.1f}" y="{PAD_TOP}" width="{x1 - x0:.1f}" height="{frame.plot_h}"/>')
     if plan.highlights:
         legend.append(f"shaded: {plan.highlight_label}")
+    gap = timedelta(seconds=plan.series[0].bucket_s * 2.5)
     for n, (spec, pts) in enumerate(drawn):
         axis = min(n, len(frame.ranges) - 1)
         for seg in _segments(pts, gap):
@@ -148,18 +133,19 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
                 upper = " ".join(frame.xy(t, hi) for t, _, _, hi in seg)
                 lower = " ".join(frame.xy(t, lo) for t, _, lo, _ in reversed(seg))
                 parts.append(f'<polygon class="band" points="{upper} {lower}"/>')
-            line = " ".join(frame.xy(t, mean, axis) for t, mean, _, _ in seg)
-            shape = "polyline" if len(seg) >= 2 else "circle"
-            if shape == "polyline":
-                parts.append(f'<polyline class="line s{n}" points="{line}"/>')
+            if len(seg) >= 2:
+                parts.append(f'<polyline class="line s{n}" points="{" ".join(frame.xy(t, m, axis) for t, m, _, _ in seg)}"/>')
             else:
-                x, y = line.split(",")
-                parts.append(f'<circle class="dot s{n}" cx="{x}" cy="{y}" r="1.8"/>')
+                parts.append(f'<circle class="dot s{n}" cx="{frame.x(seg[0][0]):.1f}" '
+                             f'cy="{frame.y(seg[0][1], axis):.1f}" r="1.8"/>')
         what = f"{plan.resolution} mean" + ("; band: lowest to highest sample" if plan.envelope and n == 0 else "")
         legend.append(f"s{n}|{metric_label(spec.metric)} ({what})")
-    if stored:
-        legend.append("the series stored with the insight (its metrics are no longer in METRICS)")
-    unit = units[0]
+    return parts, legend
+
+
+def _references_svg(frame: _Frame, plan: ChartPlan, unit: str) -> Drawn:
+    """Baseline, thresholds, forecast and its range, and the mark on the quoted value."""
+    parts, legend = [], []
     if plan.baseline is not None:
         y = frame.y(plan.baseline)
         parts.append(f'<line class="baseline" x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}"/>')
@@ -173,27 +159,33 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
         parts.append('<polygon class="cone" points="' + " ".join(frame.xy(t, v) for t, v in plan.cone) + '"/>')
     if plan.forecast:
         parts.append('<polyline class="forecast" points="' + " ".join(frame.xy(t, v) for t, v in plan.forecast) + '"/>')
-        (_, _), (until, value) = plan.forecast
+        until, value = plan.forecast[-1]
         legend.append(f"dashed: forecast, {_label(value, unit)} by {_time(until)} UTC"
                       + ("; shaded: its range" if len(plan.cone) == 3 else ""))
-    peak = _peak(plan, drawn[0][1])
-    if peak is not None:
-        px, py = frame.x(peak[0]), frame.y(peak[1])
-        anchor = "end" if px > WIDTH - PAD_R - 60 else "start"
-        word = "low" if plan.peak_direction == "below" else "peak"
-        text = f"{word} {_label(peak[1], unit)}"
-        parts.append(f'<circle class="peak" cx="{px:.1f}" cy="{py:.1f}" r="3.2"/>')
-        parts.append(f'<text class="tick peak-label" x="{px + (-5 if anchor == "end" else 5):.1f}" '
-                     f'y="{max(py - 4, PAD_TOP + 8):.1f}" text-anchor="{anchor}">{escape(text)}</text>')
+    return parts, legend
+
+
+def _peak_svg(frame: _Frame, plan: ChartPlan, points: Sequence[Bucket], unit: str) -> list[str]:
+    peak = _peak(plan, points)
+    if peak is None:
+        return []
+    px, py = frame.x(peak[0]), frame.y(peak[1])
+    anchor = "end" if px > WIDTH - PAD_R - 60 else "start"
+    text = f"{'low' if plan.peak_direction == 'below' else 'peak'} {_label(peak[1], unit)}"
+    return [f'<circle class="peak" cx="{px:.1f}" cy="{py:.1f}" r="3.2"/>',
+            f'<text class="tick peak-label" x="{px + (-5 if anchor == "end" else 5):.1f}" '
+            f'y="{max(py - 4, PAD_TOP + 8):.1f}" text-anchor="{anchor}">{escape(text)}</text>']
+
+
+def _ticks_svg(frame: _Frame, plan: ChartPlan, units: Sequence[str]) -> list[str]:
+    """Value labels per axis (the second in its series' colour), the time range, the window."""
     ticks = []
     for n, (low, high) in enumerate(frame.ranges[:2]):
         x, side = (PAD_L - 6, "end") if n == 0 else (WIDTH - PAD_R + 6, "start")
-        shown_unit = units[min(n, len(units) - 1)]
-        top, bot = high - (high - low) * 0.06 / 1.12, low + (high - low) * 0.06 / 1.12
-        ticks.append(f'<text class="tick a{n}" x="{x}" y="{frame.y(top, n) + 3:.1f}" text-anchor="{side}">'
-                     f"{escape(_label(top, shown_unit))}</text>")
-        ticks.append(f'<text class="tick a{n}" x="{x}" y="{frame.y(bot, n) + 3:.1f}" text-anchor="{side}">'
-                     f"{escape(_label(bot, shown_unit))}</text>")
+        unit = units[min(n, len(units) - 1)]
+        for value in (high - (high - low) * 0.06 / 1.12, low + (high - low) * 0.06 / 1.12):  # the data's range
+            ticks.append(f'<text class="tick a{n}" x="{x}" y="{frame.y(value, n) + 3:.1f}" text-anchor="{side}">'
+                         f"{escape(_label(value, unit))}</text>")
     ticks.append(f'<text class="tick" x="{PAD_L}" y="{HEIGHT - 5}">{escape(_time(plan.start))}</text>')
     ticks.append(f'<text class="tick" x="{WIDTH - PAD_R}" y="{HEIGHT - 5}" text-anchor="end">'
                  f"{escape(_time(plan.end))} UTC</text>")
@@ -203,13 +195,37 @@ def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | Non
         if PAD_L + 80 < hx < WIDTH - PAD_R - 110:
             ticks.append(f'<text class="tick mark" x="{hx:.1f}" y="{HEIGHT - 5}" text-anchor="middle">'
                          f"{escape(lo.strftime('%H:%M') + DASH + hi.strftime('%H:%M'))}</text>")
+    return ticks
+
+
+def chart_svg(plan: ChartPlan, data: Mapping[str, list[Bucket]], host: str | None = None) -> tuple[str, list[str]]:
+    """(SVG markup, legend entries) for one insight; ("", []) when there is nothing to draw.
+
+    ``host`` names the instance in the chart's accessible title (its id otherwise).
+    """
+    series = [_thin(sorted(data.get(spec.key) or [])) for spec in plan.series]
+    stored = len(series[0]) < 2 and len(plan.fallback) >= 2
+    if stored:  # the metrics are no longer retained: draw the series stored with the insight
+        series[0] = [(t, v, v, v) for t, v in plan.fallback]
+        plan = replace(plan, start=min(plan.start, series[0][0][0]), envelope=False, resolution="hourly")
+    drawn = [(spec, pts) for spec, pts in zip(plan.series, series, strict=True) if len(pts) >= 2]
+    if not drawn or drawn[0][0] is not plan.series[0]:
+        return "", []
+    units = [unit_of(spec.metric) for spec, _ in drawn]
+    frame = _Frame(plan.start, plan.end, _axes(plan, [pts for _, pts in drawn], units))
+    lines, legend = _series_svg(frame, plan, drawn)
+    references, notes = _references_svg(frame, plan, units[0])
+    if stored:
+        legend.append("the series stored with the insight (its metrics are no longer in METRICS)")
     title = ", ".join(metric_label(spec.metric) for spec, _ in drawn)
     title += f" on {host or plan.series[0].instance}, {_time(plan.start)} to {_time(plan.end)} UTC, {plan.resolution}"
+    bottom = PAD_TOP + frame.plot_h
     svg = (
         f'<svg class="spark" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         f'<line class="axis" x1="{PAD_L}" y1="{PAD_TOP}" x2="{WIDTH - PAD_R}" y2="{PAD_TOP}"/>'
         f'<line class="axis" x1="{PAD_L}" y1="{bottom}" x2="{WIDTH - PAD_R}" y2="{bottom}"/>'
-        + "".join(parts) + "".join(ticks) + "</svg>"
+        + "".join(lines + references + _peak_svg(frame, plan, drawn[0][1], units[0]) + _ticks_svg(frame, plan, units))
+        + "</svg>"
     )
-    return svg, legend
+    return svg, legend + notes
