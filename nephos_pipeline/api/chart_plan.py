@@ -121,7 +121,7 @@ def _anomaly(plan_args: dict[str, Any], ev: Mapping[str, Any], created: datetime
     first = parse_time(ev.get("tick")) or created
     last = max(parse_time(ev.get("last_tick")) or first, first)
     window = (first - QUARTER, last)
-    end = max(min(last + ANOMALY_AFTER, moment), last)
+    end = max(min(last + ANOMALY_AFTER, moment), first)
     start = window[0] - ANOMALY_BEFORE
     direction = ev.get("direction") if ev.get("direction") in ("above", "below") else "above"
     centre, spread, threshold = _num(ev, "baseline_center"), _num(ev, "baseline_spread"), _num(ev, "threshold")
@@ -143,6 +143,13 @@ def _prediction(plan_args: dict[str, Any], ev: Mapping[str, Any], created: datet
     anchor = eta - timedelta(hours=hours) if eta is not None and hours is not None else (
         stored[-1][0] if stored else created)
     start = stored[0][0] if stored else anchor - PREDICTION_HISTORY
+    if anchor > moment:  # a past view of a prediction refreshed since: its forecast then was not kept
+        start = moment - PREDICTION_HISTORY
+        plan = ChartPlan(series=_specs(**plan_args, start=start, end=moment, bucket=HOUR), start=start,
+                         end=moment, resolution="hourly")
+        if _num(ev, "threshold") is not None:
+            plan.thresholds.append((_num(ev, "threshold"), "threshold"))
+        return plan
     data_end = max(min(moment, anchor + MAX_FORECAST), anchor)
     plan = ChartPlan(series=_specs(**plan_args, start=start, end=data_end, bucket=HOUR), start=start,
                      end=data_end, resolution="hourly")
@@ -165,7 +172,11 @@ def _prediction(plan_args: dict[str, Any], ev: Mapping[str, Any], created: datet
 
 
 def plan_chart(insight: Mapping[str, Any], moment: datetime) -> ChartPlan | None:
-    """The chart of one insight (the seed's JSON shape) seen at ``moment`` (naive UTC)."""
+    """The chart of one insight (the seed's JSON shape) seen at ``moment`` (naive UTC).
+
+    In a past view (``as_of``) no chart shows data after the moment viewed, although the
+    row's evidence may have been refreshed since (a row keeps only its latest sighting).
+    """
     ev = insight.get("evidence") if isinstance(insight.get("evidence"), Mapping) else {}
     instances = insight.get("affectedInstances") or []
     metrics = chart_metrics(ev)
@@ -181,6 +192,8 @@ def plan_chart(insight: Mapping[str, Any], moment: datetime) -> ChartPlan | None
         plan = _prediction(args, ev, created, moment, stored)
     else:
         start, end = (stored[0][0] - HOUR, stored[-1][0] + HOUR) if stored else (created - DEFAULT_WINDOW, created)
+        if end > moment:  # a past view: the same span, ending at the moment viewed
+            start, end = moment - (end - start), moment
         hour = _num(ev, "hour_of_day")
         if hour is not None and 0 <= hour < 24:  # a recurring daily spike: show the days it recurred on
             days = int(_num(ev, "days_observed") or 7)
@@ -194,7 +207,7 @@ def plan_chart(insight: Mapping[str, Any], moment: datetime) -> ChartPlan | None
                 if day >= start:
                     plan.highlights.append((day, day + HOUR))
                 day += timedelta(days=1)
-    plan.fallback = stored
+    plan.fallback = [(t, v) for t, v in stored if t <= moment]  # a past view shows no later data
     return plan
 
 

@@ -88,3 +88,18 @@ def test_the_mark_sits_on_the_value_the_text_quotes_whichever_statistic_it_is() 
         plan = plan_chart(insight("anomaly", {**ev, "value": quoted}), NOW)
         svg, _ = chart_svg(plan, {plan.series[0].key: data})
         assert svg.count('class="peak"') == 1 and label in svg, (quoted, svg)
+
+
+def test_a_past_view_charts_nothing_after_the_moment_viewed() -> None:
+    """as_of: the row's evidence may be from a later sighting; its chart still ends at as_of."""
+    then = datetime(2026, 4, 28, 12, 0)
+    series = [[f"2026-05-01T{h:02d}:00:00Z", 50.0 + h] for h in range(12)]
+    pattern = plan_chart(insight("pattern", {"metric": "cpu_usage", "series": series}), then)
+    assert pattern.end == then and all(s.end == then for s in pattern.series) and pattern.fallback == []
+    ev = {"metric": "disk_usage", "threshold": 90.0, "current_value": 76.0, "slope_per_hour": 0.2,
+          "eta": "2026-05-04T10:00:00+00:00", "hours_to_threshold": 70.0, "series": series}
+    prediction = plan_chart(insight("prediction", ev), then)
+    assert prediction.end == then and prediction.forecast == [] and prediction.thresholds == [(90.0, "threshold")]
+    anomaly = plan_chart(insight("anomaly", {"metric": "cpu_usage", "tick": "2026-05-01T09:00:00",
+                                             "last_tick": "2026-05-01T11:00:00"}), TICK + timedelta(minutes=30))
+    assert anomaly.end == TICK + timedelta(minutes=30)
