@@ -98,16 +98,23 @@ def evidence_series(ev: Mapping[str, Any]) -> list[tuple[datetime, float]]:
 
 
 def chart_metrics(ev: Mapping[str, Any]) -> list[str]:
-    """The metrics to draw: both of a correlation (also one folded into a pattern), else one."""
+    """The metrics to draw: both of a correlation (also one folded into a pattern: evidence
+    ``correlation`` or ``correlated_with``), the first two a pattern names, else its metric."""
     nested = ev.get("correlation") if isinstance(ev.get("correlation"), Mapping) else {}
     for source in (ev, nested):
         pair = [source.get("metric_a"), source.get("metric_b")]
         if all(isinstance(m, str) and m for m in pair) and pair[0] != pair[1]:
             return pair
+    metric = ev.get("metric")
+    related = [c for c in ev.get("correlated_with") or [] if isinstance(c, Mapping) and isinstance(c.get("metric"), str)
+               and _num(c, "r") is not None] if isinstance(ev.get("correlated_with"), list) else []
+    if isinstance(metric, str) and metric and related:  # a trend with the correlations folded into it
+        strongest = max(related, key=lambda c: abs(_num(c, "r") or 0.0))["metric"]
+        if strongest and strongest != metric:
+            return [metric, strongest]
     listed = [m for m in ev.get("metrics") or [] if isinstance(m, str) and m] if isinstance(ev.get("metrics"), list) else []
     if len(dict.fromkeys(listed)) >= 2:
         return list(dict.fromkeys(listed))[:2]
-    metric = ev.get("metric")
     return [metric] if isinstance(metric, str) and metric else listed[:1]
 
 
@@ -156,7 +163,8 @@ def _prediction(plan_args: dict[str, Any], ev: Mapping[str, Any], created: datet
     threshold, current, slope = _num(ev, "threshold"), _num(ev, "current_value"), _num(ev, "slope_per_hour")
     if threshold is not None:
         plan.thresholds.append((threshold, "threshold"))
-    if current is not None and slope is not None and slope > 0:
+    over = threshold is not None and current is not None and current >= threshold
+    if current is not None and slope is not None and slope > 0 and not over:  # over already: nothing to forecast
         if eta is not None and threshold is not None and anchor < eta <= anchor + MAX_FORECAST:
             plan.forecast = [(anchor, current), (eta, threshold)]  # exactly the ETA the text quotes
         else:

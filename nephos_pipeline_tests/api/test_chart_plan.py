@@ -43,6 +43,9 @@ def test_a_prediction_forecast_reaches_the_threshold_at_the_eta_with_its_range()
     assert plan.start == anchor - timedelta(hours=72) and plan.series[0].bucket_s == 3600
     flat = plan_chart(insight("prediction", {**ev, "slope_per_hour": -0.1}), NOW)
     assert flat.forecast == [] and flat.thresholds == [(90.0, "threshold")]
+    over = plan_chart(insight("prediction", {"metric": "disk_usage", "state": "over_threshold", "threshold": 90.0,
+                                             "current_value": 93.5, "slope_per_hour": 0.3}), NOW)
+    assert over.forecast == [] and over.thresholds == [(90.0, "threshold")]
 
 
 def test_both_metrics_of_a_correlation_are_charted_wherever_the_evidence_names_them() -> None:
@@ -53,6 +56,9 @@ def test_both_metrics_of_a_correlation_are_charted_wherever_the_evidence_names_t
     assert chart_metrics({"metric": "cpu_usage", "metrics": ["cpu_usage", "load_avg", "cpu_usage"]}) == [
         "cpu_usage", "load_avg"]
     assert chart_metrics({"metric": "cpu_usage", "metrics": ["cpu_usage"]}) == ["cpu_usage"]
+    folded = {"metric": "memory_usage", "correlated_with": [{"metric": "cpu_usage", "r": 0.81},
+                                                            {"metric": "load_avg", "r": -0.93}, "junk"]}
+    assert chart_metrics(folded) == ["memory_usage", "load_avg"]
     assert chart_metrics({"metric_a": "x", "metric_b": "x", "metric": None}) == []
     assert plan_chart(insight("pattern", {"metric": "cpu_usage"}, instances=[]), NOW) is None
 
