@@ -82,24 +82,23 @@ def _thin(points: list[Bucket]) -> list[Bucket]:
 def _peak(plan: ChartPlan, points: Sequence[Bucket]) -> tuple[datetime, float] | None:
     """Where to mark the value the text quotes, inside the detected window(s).
 
-    The drawn value (a window's mean, lowest or highest sample) nearest the quoted one, if
-    it is within 0.5 % of the chart's span: whichever statistic the detector quotes, the mark
-    sits on what is drawn. Otherwise the window's extreme in the anomaly's direction.
+    The quoted value is a statistic of one detected window (its highest sample, a robust
+    high, its mean), so it lies within that window's band: it is marked there, at its own
+    value, whichever statistic the detector quotes. Without a quoted value (or if no window
+    holds it), the most extreme sample in the anomaly's direction is marked instead.
     """
     inside = [p for p in points if any(lo < p[0] <= hi for lo, hi in plan.highlights)]
     if not inside or plan.peak_direction is None:
         return None
+    below = plan.peak_direction == "below"
     if plan.quoted is not None:
-        values = [v for p in points for v in p[1:]]
-        tolerance = max(max(values) - min(values), abs(plan.quoted) * 0.01, 1e-9) * 0.005
-        gap, moment, value = min((abs(v - plan.quoted), p[0], v) for p in inside for v in p[1:])
-        if gap <= tolerance:
-            return moment, value
-    if plan.peak_direction == "below":
-        point = min(inside, key=lambda p: p[2])
-        return point[0], point[2]
-    point = max(inside, key=lambda p: p[3])
-    return point[0], point[3]
+        slack = max(abs(plan.quoted) * 1e-3, 1e-9)  # stored evidence is rounded
+        holding = [p for p in inside if p[2] - slack <= plan.quoted <= p[3] + slack]
+        if holding:
+            point = min(holding, key=lambda p: p[2]) if below else max(holding, key=lambda p: p[3])
+            return point[0], plan.quoted
+    point = min(inside, key=lambda p: p[2]) if below else max(inside, key=lambda p: p[3])
+    return point[0], point[2] if below else point[3]
 
 
 def _axes(plan: ChartPlan, data: Sequence[list[Bucket]], units: Sequence[str]) -> list[tuple[float, float]]:

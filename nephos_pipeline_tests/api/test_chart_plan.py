@@ -90,7 +90,9 @@ def test_the_mark_sits_on_the_value_the_text_quotes_whichever_statistic_it_is() 
     ticks = [TICK + timedelta(minutes=15 * k) for k in range(-8, 4)]
     data = [(t, 30.0, 25.0, 40.0) for t in ticks]
     data[8] = (TICK, 47.5, 31.0, 95.6)  # the detected window: mean 47.5, one sample at 95.6
-    for quoted, label in ((95.6, "peak 95.6%"), (47.5, "peak 47.5%"), (None, "peak 95.6%"), (60.0, "peak 95.6%")):
+    cases = ((95.6, "peak 95.6%"), (47.5, "peak 47.5%"), (88.2, "peak 88.2%"),  # max, mean, a robust high
+             (None, "peak 95.6%"), (99.0, "peak 95.6%"))  # nothing quoted, or no window holds it
+    for quoted, label in cases:
         plan = plan_chart(insight("anomaly", {**ev, "value": quoted}), NOW)
         svg, _ = chart_svg(plan, {plan.series[0].key: data})
         assert svg.count('class="peak"') == 1 and label in svg, (quoted, svg)
