@@ -41,12 +41,8 @@ def _check(metric: Any, name: str, at: str | None) -> str:
     return f"Check what was running on {name}{suffix}"
 
 
-def _nearest_deployment(f: Finding, context: Mapping[str, Any], tick: Any) -> tuple[str, str] | None:
-    """The deployment closest to the anomaly, if within an hour: (sentence, host).
-
-    A deployment to the finding's own instance is named by the finding's host name, as the
-    title is; only a deployment elsewhere falls back to its instance id.
-    """
+def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str] | None:
+    """The deployment closest to the anomaly, if within an hour: (sentence, instance)."""
     at = parse_ts(tick)
     best = None
     for dep in items(context.get("deployments"), 20) if at else []:
@@ -58,8 +54,7 @@ def _nearest_deployment(f: Finding, context: Mapping[str, Any], tick: Any) -> tu
     if best is None:
         return None
     gap, dep, dep_at = best
-    own = dep.get("instance_id") in f.affected_instances or not dep.get("instance_id")
-    instance = host(f.subject) if own else clean_name(dep.get("instance_id"), default="this host")
+    instance = clean_name(dep.get("hostname") or dep.get("instance_id"), default="this host")
     minutes = int(abs(gap) // 60)
     relation = "after" if gap >= 0 else "before"
     when_text = "at the same time as" if minutes == 0 else f"{minutes} minutes {relation}"
@@ -87,7 +82,7 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
         base = f"Its baseline is {center_text}." if center_text else None
     method = clean_text(ev.get("method"), 40)
     context = ev.get("context") if isinstance(ev.get("context"), Mapping) else {}
-    deployment = _nearest_deployment(f, context, ev.get("tick"))
+    deployment = _nearest_deployment(_named_deployments(context, f), ev.get("tick"))
     alerts = items(context.get("alerts"), 1)
     alert = None
     if alerts:
@@ -149,3 +144,14 @@ def correlation(f: Finding, ev: Mapping[str, Any]) -> Parts:
     )
     recs = [f"Check whether one workload drives both {a} and {b}", "Chart them together to see which one leads", "Tune alerts so one cause does not page twice"]
     return title, description, recs
+
+
+def _named_deployments(context: Mapping[str, Any], f: Finding) -> Mapping[str, Any]:
+    """Deployments to the finding's own instance carry its host name, so the words name the
+    host as the title does ("Review the deployment to prod-web-01", not to i-0773...)."""
+    deployments = context.get("deployments")
+    if not isinstance(deployments, list | tuple):
+        return context
+    named = [{**d, "hostname": host(f.subject)} if isinstance(d, Mapping) and d.get("instance_id")
+             in f.affected_instances else d for d in deployments]
+    return {**context, "deployments": named}
