@@ -61,6 +61,17 @@ def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str
     return f"It came {when_text} a deployment to {instance} ({dep_at:%H:%M} UTC).", instance
 
 
+def _named_deployments(context: Mapping[str, Any], f: Finding) -> Mapping[str, Any]:
+    """Deployments to the finding's own instance carry its host name, so the words name the
+    host as the title does ("Review the deployment to prod-web-01", not to i-0773...)."""
+    deployments = context.get("deployments")
+    if not isinstance(deployments, list | tuple):
+        return context
+    named = [{**d, "hostname": host(f.subject)} if isinstance(d, Mapping) and d.get("instance_id")
+             in f.affected_instances else d for d in deployments]
+    return {**context, "deployments": named}
+
+
 def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
     label, place, name = metric_label(f.metric), where(f.subject), host(f.subject)
     z, value = num(ev, "z"), num(ev, "value")
@@ -145,13 +156,3 @@ def correlation(f: Finding, ev: Mapping[str, Any]) -> Parts:
     recs = [f"Check whether one workload drives both {a} and {b}", "Chart them together to see which one leads", "Tune alerts so one cause does not page twice"]
     return title, description, recs
 
-
-def _named_deployments(context: Mapping[str, Any], f: Finding) -> Mapping[str, Any]:
-    """Deployments to the finding's own instance carry its host name, so the words name the
-    host as the title does ("Review the deployment to prod-web-01", not to i-0773...)."""
-    deployments = context.get("deployments")
-    if not isinstance(deployments, list | tuple):
-        return context
-    named = [{**d, "hostname": host(f.subject)} if isinstance(d, Mapping) and d.get("instance_id")
-             in f.affected_instances else d for d in deployments]
-    return {**context, "deployments": named}
