@@ -155,4 +155,3 @@ def correlation(f: Finding, ev: Mapping[str, Any]) -> Parts:
     )
     recs = [f"Check whether one workload drives both {a} and {b}", "Chart them together to see which one leads", "Tune alerts so one cause does not page twice"]
     return title, description, recs
-
