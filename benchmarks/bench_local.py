@@ -58,9 +58,9 @@ def dynamodb_figures(items: int) -> tuple[dict, dict]:
         with LocalDynamoDB(account_id="910000000001", snapshot_dir=home) as server:
             ensure_tables(server.client(), names)
             moto_state.load_items("910000000001", server.region, names.metrics, data)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             server.save()
-            full_s = time.perf_counter() - t0
+            full_s, full_cpu = time.perf_counter() - t0, time.process_time() - c0
             full_bytes = sum(p.stat().st_size for p in home.glob("*.seg"))
             client = server.client()
             for item in data[:1000]:
@@ -71,15 +71,17 @@ def dynamodb_figures(items: int) -> tuple[dict, dict]:
             delta_s = time.perf_counter() - t0
             delta_bytes = sum(p.stat().st_size for p in home.glob("*.seg") if p.name not in before)
         with LocalDynamoDB(account_id="910000000002", snapshot_dir=home) as other:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             counts = other.restore()
-            restore_s = time.perf_counter() - t0
+            restore_s, restore_cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
         shutil.rmtree(home, ignore_errors=True)
     note = f"{items:,} metric items (8 attributes)"
     return {
         "local_dynamodb_save": figure(full_s, "s", 5.0, None, note=f"full save, {note}"),
         "local_dynamodb_restore": figure(restore_s, "s", 5.0, None, note=f"restore, {note}"),
+        "local_dynamodb_save_cpu": figure(full_cpu, "s", None, None, goal="none", note="CPU of that save"),
+        "local_dynamodb_restore_cpu": figure(restore_cpu, "s", None, None, goal="none", note="CPU of that restore"),
         "local_dynamodb_autosave_1k_changes": figure(delta_s, "s", 0.5, full_s,
                                                      note="save after 1,000 changed items; baseline: full save"),
         "local_dynamodb_autosave_bytes_ratio": figure(delta_bytes / full_bytes, "ratio", 0.05, None,
@@ -132,7 +134,9 @@ def _count(port: int) -> int:
 
     client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                           aws_access_key_id="x", aws_secret_access_key="x")
-    return sum(client.scan(TableName=t, Select="COUNT")["Count"] for t in client.list_tables()["TableNames"])
+    pages = (page for t in client.list_tables()["TableNames"]
+             for page in client.get_paginator("scan").paginate(TableName=t, Select="COUNT"))
+    return sum(page["Count"] for page in pages)
 
 
 def dev_figures(home: Path) -> tuple[dict, dict]:
@@ -198,9 +202,12 @@ def backfill_figures(days: int = 10, instances: int = 8) -> tuple[dict, dict]:
                 moto_state.load_items(None, server.region, table, rows)
             env = _env(home, NEPHOS_DYNAMODB_ENDPOINT_URL=server.endpoint_url)
             started = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             proc = subprocess.run([str(BIN / "nephos"), "backfill", "--start", spec.start.isoformat(),
                                    "--end", end.isoformat()], cwd=ROOT, env=env, capture_output=True, text=True)
             wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     runs = len(re.findall(r"^\[[^]]*\] run \d+/\d+ .*: (?:succeeded|FAILED)", proc.stdout, flags=re.M))
@@ -208,6 +215,8 @@ def backfill_figures(days: int = 10, instances: int = 8) -> tuple[dict, dict]:
     return {
         "backfill_10_days_8_hosts": figure(wall, "s", 300.0, None, note=f"nephos backfill, {note}"),
         "backfill_10_days_runs": figure(float(runs), "runs", 12.0, None, note="Dagster runs it took"),
+        "backfill_10_days_cpu": figure(cpu, "s", None, None, goal="none",
+                                       note="CPU of the backfill process (moto's share runs in the benchmark)"),
     }, {"exit": proc.returncode, "tail": proc.stdout.splitlines()[-12:], "stderr_lines": len(proc.stderr.splitlines())}
 
 
