@@ -37,7 +37,6 @@ from nephos_pipeline.warehouse.schema import ensure_schema
 
 ASSET = "metrics_reconciliation"
 FUTURE_HORIZON = timedelta(days=1)  # items further ahead than this are reported as outside every partition
-UNREGISTERED_LOOKBACK = timedelta(days=7)
 MAX_RESYNC_HOURS = 24 * 31
 
 
@@ -137,7 +136,7 @@ def build_reconciliation_checks() -> list:
     @asset_check(asset="metrics", description="Metric items arrive only from instances in the Instances table "
                                               "(warns, naming the ids; their items are loaded all the same).")
     def metrics_from_registered_instances(warehouse: Warehouse) -> AssetCheckResult:
-        df = warehouse.query(load_sql("checks/unregistered_instances.sql"), {"since": _now() - UNREGISTERED_LOOKBACK})
+        df = warehouse.query(load_sql("checks/unregistered_instances.sql"))
         meta = {"unregistered_instances": len(df)}
         if df.empty:
             return AssetCheckResult(passed=True, metadata=meta)
