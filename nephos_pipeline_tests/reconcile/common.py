@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 
 from nephos_pipeline.ingest.assets import build_ingest_assets
+from nephos_pipeline.ingest.contract import MAX_MS, MIN_MS
 from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
 from nephos_pipeline.partitions import Partitions
 from nephos_pipeline.reconcile.assets import build_reconciliation_assets, build_reconciliation_checks
@@ -66,7 +67,7 @@ def warehouse_items_per_instance(warehouse: Warehouse) -> tuple[Counter, Counter
     for raw in warehouse.query("SELECT RAW_ITEM FROM REJECTS WHERE SOURCE_TABLE = 'metrics'")["raw_item"]:
         item = json.loads(raw)
         iid, ms = item["instance_id"]["S"], int(float(item["timestamp"]["N"]))
-        ts = datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None) if 946_684_800_000 <= ms else None
+        ts = datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None) if MIN_MS <= ms < MAX_MS else None
         if (iid, ts) not in loaded_keys:
             rejected_keys.add((iid, ms))
     return loaded, Counter(iid for iid, _ in rejected_keys)
