@@ -98,13 +98,12 @@ def expected_state(client: Any, names: TableNames,
                    windows: Iterable[tuple[datetime, datetime]] | None = None) -> dict[str, set[tuple]]:
     """What METRICS/ALERTS/INSTANCES must hold for the synced ``windows``, from DynamoDB.
 
-    Metrics are read per registered instance (ids from the Instances table), as the loader
-    reads them; see docs/reliability.md for what that means for unregistered instances.
+    Every metric item counts, registered instance or not: the loader also reads ids it knows
+    report (docs/data-contract.md, "Instance ids").
     """
     windows = list(windows) if windows is not None else None
     instances = scan_all(client, names.instances)
-    registered = {i["instance_id"]["S"] for i in instances}
-    metric_items = [i for i in scan_all(client, names.metrics) if i["instance_id"]["S"] in registered]
+    metric_items = scan_all(client, names.metrics)
     metrics = {(r[0], r[1], r[2], float(r[3])) for r in records.metric_rows(metric_items).rows if _in(r[1], windows)}
     alerts = {tuple(_norm(v) for v in r) for r in records.alert_rows(scan_all(client, names.alerts)).rows
               if _in(r[2], windows)}
