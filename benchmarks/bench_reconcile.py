@@ -31,7 +31,7 @@ from nephos_pipeline.simulator.fleet import iter_metrics
 from nephos_pipeline.simulator.spec import FleetSpec
 from nephos_pipeline.simulator.writer import batch_write, serialize
 
-SIZES = {"quick": (8, 1), "full": (32, 2)}  # instances, days at one item per minute
+SIZES = {"tiny": (2, 2), "quick": (8, 24), "full": (32, 48)}  # instances, hours at one item per minute
 PAGE = 1024 * 1024
 
 
@@ -60,9 +60,9 @@ def read_units_per_million(mean_bytes: float, consistent: bool = False) -> float
 
 
 def run(mode: str) -> dict[str, Any]:
-    instances, days = SIZES[mode]
+    instances, hours = SIZES[mode]
     end = datetime(2026, 3, 8, tzinfo=UTC)
-    spec = FleetSpec(start=end - timedelta(days=days), end=end, instances=instances, scenarios=False)
+    spec = FleetSpec(start=end - timedelta(hours=hours), end=end, instances=instances, scenarios=False)
     items = [serialize(i) for i in iter_metrics(spec)]
     sizes = [item_bytes(i) for i in items]
     mean = sum(sizes) / len(sizes)
@@ -94,6 +94,6 @@ def run(mode: str) -> dict[str, Any]:
             "reconcile_read_units_moto": figure(counts.read_units, "RCU reported by moto", None, None, goal="none",
                                                 note=f"{counts.requests} requests: moto reports 1.0 per request"),
         },
-        "details": {"items": len(items), "instances": instances, "days": days, "scan_seconds": round(seconds, 2),
+        "details": {"items": len(items), "instances": instances, "hours": hours, "scan_seconds": round(seconds, 2),
                     "requests": counts.requests, "mean_item_bytes": round(mean, 1)},
     }

@@ -115,7 +115,7 @@ def extract_metrics(
             warehouse, conn, landing.METRICS, result.batch.rejects, start, end, extracted_at
         )
         found_by = {iid: "stream" for iid in stream_ids}
-        known_ids.record(warehouse, conn, seen, registered, found_by, extracted_at)
+        known_ids.record(warehouse, conn, seen, registered, found_by, extracted_at, known)
     result.unregistered = sorted(set(seen) - set(registered))
     log.info(
         "metrics %s..%s: %d items from %d instances, %d rejected",

@@ -49,15 +49,30 @@ def widen(ranges: dict[str, SeenRange], instance_id: str, ms: int) -> None:
     ranges[instance_id] = SeenRange(ms, ms) if old is None else old.widen(ms)
 
 
-def _naive(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
+HOUR_MS = 3_600_000
 
 
-def near_window(warehouse: Warehouse, conn: Any, start: datetime, end: datetime) -> list[str]:
-    """Known ids whose items may lie in ``[start, end)``."""
+def _hour(ms: int) -> datetime:
+    """Ranges are kept to the hour: later syncs of an hour already recorded change nothing."""
+    return datetime.fromtimestamp((ms - ms % HOUR_MS) / 1000, tz=UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Known:
+    first: datetime
+    last: datetime
+    registered: bool
+
+    def covers(self, seen: SeenRange, registered: bool) -> bool:
+        return self.first <= _hour(seen.first_ms) and self.last >= _hour(seen.last_ms) and self.registered == registered
+
+
+def near_window(warehouse: Warehouse, conn: Any, start: datetime, end: datetime) -> dict[str, Known]:
+    """Known ids whose items may lie in ``[start, end)``, with what is known of them."""
     df = warehouse.query(load_sql("load/known_metric_instance_ids.sql"), {"window_start": start, "window_end": end},
                          conn)
-    return [str(v) for v in df["instance_id"]] if not df.empty else []
+    return {str(r.instance_id): Known(pd.Timestamp(r.first_ts).to_pydatetime(), pd.Timestamp(r.last_ts).to_pydatetime(),
+                                      bool(r.registered)) for r in df.itertuples(index=False)}
 
 
 def record(
@@ -67,18 +82,22 @@ def record(
     registered: Iterable[str],
     found_by: Mapping[str, str] | str,
     seen_at: datetime,
+    known: Mapping[str, Known] | None = None,
 ) -> int:
     """Remember the ids in ``ranges`` (widening known ranges); returns how many were staged.
 
     ``found_by`` is one of ``FOUND_BY`` for every id, or a per-id mapping (default ``sync``);
-    it is kept only for ids seen for the first time.
+    it is kept only for ids seen for the first time. Ids whose ``known`` entry already covers
+    what was seen are skipped, and with nothing to record no statement runs.
     """
+    reg = set(registered)
+    ranges = {iid: r for iid, r in ranges.items()
+              if known is None or iid not in known or not known[iid].covers(r, iid in reg)}
     if not ranges:
         return 0
-    known = set(registered)
     how = (lambda _iid: found_by) if isinstance(found_by, str) else (lambda iid: found_by.get(iid, "sync"))
     frame = pd.DataFrame.from_records(
-        [(iid, _naive(r.first_ms), _naive(r.last_ms), iid in known, how(iid)) for iid, r in sorted(ranges.items())],
+        [(iid, _hour(r.first_ms), _hour(r.last_ms), iid in reg, how(iid)) for iid, r in sorted(ranges.items())],
         columns=["INSTANCE_ID", "FIRST_TS", "LAST_TS", "REGISTERED", "FOUND_BY"],
     )
     for col in ("FIRST_TS", "LAST_TS"):

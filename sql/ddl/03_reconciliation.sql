@@ -8,8 +8,8 @@
 -- unregistered id) or 'reconciliation' (the reconciliation Scan found it).
 CREATE TABLE IF NOT EXISTS METRIC_INSTANCE_IDS (
     INSTANCE_ID VARCHAR NOT NULL,
-    FIRST_TS TIMESTAMP_NTZ NOT NULL,
-    LAST_TS TIMESTAMP_NTZ NOT NULL,
+    FIRST_TS TIMESTAMP_NTZ NOT NULL,        -- hour of the first item known
+    LAST_TS TIMESTAMP_NTZ NOT NULL,         -- hour of the last item known
     REGISTERED BOOLEAN NOT NULL,            -- in the Instances table when last read
     FOUND_BY VARCHAR NOT NULL,
     FIRST_SEEN_AT TIMESTAMP_NTZ NOT NULL,
