@@ -19,7 +19,7 @@ DEFAULT_DYNAMODB_PORT = 8765
 DEFAULT_REGION = "us-east-1"
 # A failed login must be reported within 30 s (the connector's default is 120 s of retries);
 # a statement's HTTP requests get longer, as the connector polls long-running queries.
-DEFAULT_LOGIN_TIMEOUT_S = 20
+DEFAULT_LOGIN_TIMEOUT_S = 15
 DEFAULT_NETWORK_TIMEOUT_S = 300
 
 

@@ -49,7 +49,7 @@ def _patch_copy_into_temporary_tables() -> None:
             ).fetchone()
             if live:
                 rows = duck_conn.execute("SELECT column_name, data_type FROM duckdb_columns() "
-                                         "WHERE temporary AND table_name = ? ORDER BY column_index",
+                                         "WHERE database_name = 'temp' AND table_name = ? ORDER BY column_index",
                                          [table.name]).fetchall()
                 return [(name, kind) for name, kind in rows]
         return original(table, duck_conn, current_database, current_schema)

@@ -26,6 +26,7 @@ import contextlib
 import gzip
 import itertools
 import json
+import logging
 import socket
 import threading
 import time
@@ -72,6 +73,7 @@ class SnowflakeProtocolServer:
         self.cortex_stand_in = cortex_stand_in
         self.log = StatementLog()
         self.logins: Counter[str] = Counter()
+        self.logins_by_database: Counter[tuple[str, str]] = Counter()  # (user, database) -> logins
         self.failed_logins: Counter[str] = Counter()
         self._sessions: dict[str, tuple[str, str]] = {}  # token -> (user, short session id)
         self._ids = itertools.count(1)
@@ -116,6 +118,7 @@ class SnowflakeProtocolServer:
                 with self._lock:
                     self._sessions[token] = (user, f"s{next(self._ids)}")
                     self.logins[user] += 1
+                    self.logins_by_database[user, str(request.query_params.get("databaseName") or "").upper()] += 1
             return response
 
         async def query(request: Any) -> Any:
@@ -154,6 +157,7 @@ class SnowflakeProtocolServer:
             import fakesnow.server as fs_server
             from fakesnow.instance import FakeSnow
 
+            logging.getLogger("fakesnow.server").setLevel(logging.WARNING)  # a line per login and upload
             fs_server.shared_fs = FakeSnow(db_path=self.db_path) if self.db_path else FakeSnow()
             fs_server.sessions.clear()
             config = uvicorn.Config(self._app(), host=self.host, port=self.port, log_level="warning",

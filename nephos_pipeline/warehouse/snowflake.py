@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from dagster import InitResourceContext
+from dagster import EnvVar, InitResourceContext
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field, PrivateAttr
 
@@ -36,6 +36,11 @@ from nephos_pipeline.warehouse.sessions import SessionPool
 
 LOAD_STAGE = "NEPHOS_LOAD_STAGE"
 _IDENT = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _shown(value: Any) -> str:
+    """A setting for messages: before Dagster resolves it, the variable's name (never its value)."""
+    return f"${value.env_var_name}" if isinstance(value, EnvVar) else str(value)
 
 
 def connection_host(args: Mapping[str, Any]) -> str:
@@ -85,7 +90,8 @@ class SnowflakeWarehouse(Warehouse):
         sf = self.snowflake
         extra = sf.additional_snowflake_connection_args or {}
         where = f" via {extra['host']}:{extra.get('port', 443)}" if extra.get("host") else ""
-        return f"Snowflake account {sf.account}{where} ({sf.database}.{sf.schema_}, warehouse {sf.warehouse})"
+        return (f"Snowflake account {_shown(sf.account)}{where} ({sf.database}.{sf.schema_}, "
+                f"warehouse {_shown(sf.warehouse)})")
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._pool = SessionPool(self._connect, self.max_idle_sessions, self.idle_timeout_s)
