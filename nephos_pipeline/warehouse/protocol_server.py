@@ -75,7 +75,7 @@ class SnowflakeProtocolServer:
         self.logins: Counter[str] = Counter()
         self.logins_by_database: Counter[tuple[str, str]] = Counter()  # (user, database) -> logins
         self.failed_logins: Counter[str] = Counter()
-        self._sessions: dict[str, tuple[str, str]] = {}  # token -> (user, short session id)
+        self._sessions: dict[str, tuple[str, str, str]] = {}  # token -> (user, short session id, database)
         self._ids = itertools.count(1)
         self._installed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
@@ -116,19 +116,20 @@ class SnowflakeProtocolServer:
             token = json.loads(response.body).get("data", {}).get("token")
             if token:
                 with self._lock:
-                    self._sessions[token] = (user, f"s{next(self._ids)}")
+                    database = str(request.query_params.get("databaseName") or "").upper()
+                    self._sessions[token] = (user, f"s{next(self._ids)}", database)
                     self.logins[user] += 1
-                    self.logins_by_database[user, str(request.query_params.get("databaseName") or "").upper()] += 1
+                    self.logins_by_database[user, database] += 1
             return response
 
         async def query(request: Any) -> Any:
             payload = await _json_body(request)
             auth = request.headers.get("Authorization") or ""
-            user, session = self._sessions.get(auth[17:-1], ("", ""))
+            user, session, database = self._sessions.get(auth[17:-1], ("", "", ""))
             started = time.monotonic()
             response = await fs_server.query_request(request)
             reply = json.loads(response.body)
-            self.log.add(str(payload.get("sqlText") or ""), user=user, session=session,
+            self.log.add(str(payload.get("sqlText") or ""), user=user, session=session, database=database,
                          ok=bool(reply.get("success")), error=str(reply.get("message") or "")[:300],
                          seconds=time.monotonic() - started)
             return response

@@ -6,8 +6,9 @@ we believe it runs. The Snowflake-protocol test server (``protocol_server``) fee
 these logs from the wire; anything else that sees statements (a cursor wrapper, a query
 history export) can append to it the same way.
 
-API: ``log = StatementLog()``; ``log.add(sql, user=..., session=..., ok=..., seconds=...)``;
-``log.statements`` (a copy, in order); ``log.kinds(user=None)`` -> ``Counter`` of kinds;
+API: ``log = StatementLog()``; ``log.add(sql, user=..., session=..., database=..., ok=..., seconds=...)``;
+``log.statements`` (a copy, in order; each a :class:`Statement` with ``sql, kind, user, session,
+database, ok, error, seconds, at``); ``log.kinds(user=None)`` -> ``Counter`` of kinds;
 ``log.sessions(user=None)`` -> distinct session ids; ``log.clear()``. ``statement_kind(sql)``
 classifies one statement (``"MERGE"``, ``"CREATE TEMPORARY TABLE"``, ``"COPY INTO"``,
 ``"SELECT CORTEX"``...), and ``targets(sql)`` names the tables/stages it writes.
@@ -81,6 +82,7 @@ class Statement:
     kind: str
     user: str = ""
     session: str = ""
+    database: str = ""
     ok: bool = True
     error: str = ""
     seconds: float = 0.0
@@ -94,9 +96,9 @@ class StatementLog:
         self._lock = threading.Lock()
         self._items: list[Statement] = []
 
-    def add(self, sql: str, *, user: str = "", session: str = "", ok: bool = True, error: str = "",
-            seconds: float = 0.0) -> Statement:
-        item = Statement(sql, statement_kind(sql), user, session, ok, error, seconds)
+    def add(self, sql: str, *, user: str = "", session: str = "", database: str = "", ok: bool = True,
+            error: str = "", seconds: float = 0.0) -> Statement:
+        item = Statement(sql, statement_kind(sql), user.upper(), session, database.upper(), ok, error, seconds)
         with self._lock:
             self._items.append(item)
         return item
