@@ -17,9 +17,9 @@ DEFAULT_ALERTS_TABLE = "nephos-alerts"
 DEFAULT_INSTANCES_TABLE = "nephos-instances"
 DEFAULT_DYNAMODB_PORT = 8765
 DEFAULT_REGION = "us-east-1"
-# A failed login must be reported within 30 s (the connector's default is 120 s of retries);
-# a statement's HTTP requests get longer, as the connector polls long-running queries.
-DEFAULT_LOGIN_TIMEOUT_S = 15
+# A failed login must be reported within 30 s, start-up included (the connector retries for 120 s
+# by default); a statement's HTTP requests get longer, as the connector polls long queries.
+DEFAULT_LOGIN_TIMEOUT_S = 10
 DEFAULT_NETWORK_TIMEOUT_S = 300
 
 
