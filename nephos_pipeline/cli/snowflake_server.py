@@ -73,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with SnowflakeProtocolServer(port=args.port, users=users, db_path=args.db_path,
-                                     cortex_stand_in=args.cortex) as server:
+                                     cortex_stand_in=args.cortex, log_limit=10_000) as server:
             print(f"Snowflake-protocol test warehouse (fakesnow) on {server.url}; Ctrl-C to stop", flush=True)
             print(_exports(server.host, server.port, first), flush=True)
             while not stop.wait(0.5):
                 pass
-            print(f"{len(server.log.statements)} statements in {sum(server.logins.values())} sessions", flush=True)
+            print(f"{sum(server.logins.values())} sessions; last statements kept: {len(server.log.statements)}",
+                  flush=True)
         return 0
     except OSError as exc:
         print(f"nephos snowflake-server: {exc}", file=sys.stderr)

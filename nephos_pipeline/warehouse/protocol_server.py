@@ -65,13 +65,13 @@ class SnowflakeProtocolServer:
     """Start with ``with SnowflakeProtocolServer() as server:``; ``server.env(user)`` holds the settings."""
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", users: Mapping[str, str] | None = None,
-                 db_path: str | None = None, cortex_stand_in: bool = True) -> None:
+                 db_path: str | None = None, cortex_stand_in: bool = True, log_limit: int | None = None) -> None:
         self.host = host
         self.port = port or _free_port(host)
         self.users = {name.upper(): password for name, password in (users or {}).items()}
         self.db_path = db_path
         self.cortex_stand_in = cortex_stand_in
-        self.log = StatementLog()
+        self.log = StatementLog(log_limit)
         self.logins: Counter[str] = Counter()
         self.logins_by_database: Counter[tuple[str, str]] = Counter()  # (user, database) -> logins
         self.failed_logins: Counter[str] = Counter()

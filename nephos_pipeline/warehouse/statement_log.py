@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
@@ -90,11 +90,14 @@ class Statement:
 
 
 class StatementLog:
-    """Thread-safe, append-only list of statements (a server answers requests on many threads)."""
+    """Thread-safe, append-only list of statements (a server answers requests on many threads).
 
-    def __init__(self) -> None:
+    ``max_items`` keeps only the newest statements (a long-running server); ``None`` keeps all.
+    """
+
+    def __init__(self, max_items: int | None = None) -> None:
         self._lock = threading.Lock()
-        self._items: list[Statement] = []
+        self._items: deque[Statement] = deque(maxlen=max_items)
 
     def add(self, sql: str, *, user: str = "", session: str = "", database: str = "", ok: bool = True,
             error: str = "", seconds: float = 0.0) -> Statement:

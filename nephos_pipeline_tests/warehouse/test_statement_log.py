@@ -58,3 +58,19 @@ def test_log_is_thread_safe_and_filters_by_user() -> None:
     assert log.sessions("b") == {"b-0", "b-1"}
     log.clear()
     assert log.statements == []
+
+
+def test_log_can_keep_only_the_newest() -> None:
+    log = StatementLog(max_items=3)
+    for i in range(5):
+        log.add(f"SELECT {i}")
+    assert [s.sql for s in log.statements] == ["SELECT 2", "SELECT 3", "SELECT 4"]
+
+
+def test_snowflake_server_command_prints_the_settings(capsys) -> None:
+    from nephos_pipeline.cli.main import main
+
+    assert main(["snowflake-server", "--print-env", "--port", "9999"]) == 0
+    out = capsys.readouterr().out
+    assert "SNOWFLAKE_PORT=9999" in out and "SNOWFLAKE_PROTOCOL=http" in out and "SNOWFLAKE_PASSWORD=snow" in out
+    assert main(["snowflake-server", "--user", "nopassword", "--print-env"]) == 2
