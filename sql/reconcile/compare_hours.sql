@@ -18,7 +18,7 @@ loaded AS (
 reject_keys AS (
     SELECT DISTINCT j:instance_id:S::VARCHAR AS INSTANCE_ID, TRY_TO_NUMBER(j:timestamp:N::VARCHAR) AS TS_MS
     FROM (
-        SELECT TRY_PARSE_JSON(RAW_ITEM) AS j
+        SELECT TRY_PARSE_JSON(RAW_ITEM)::VARIANT AS j  -- explicit: the item is read by path, never stored
         FROM REJECTS
         WHERE SOURCE_TABLE = 'metrics'
           AND (WINDOW_START IS NULL
