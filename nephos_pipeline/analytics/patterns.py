@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from nephos_pipeline.analytics.common import PERCENT_METRICS, fingerprint, finite, iso, rounded, slope_stats
+from nephos_pipeline import metric_catalogue
+from nephos_pipeline.analytics.common import fingerprint, finite, iso, rounded, slope_stats
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -64,6 +65,7 @@ def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: Patte
         "min_excess_pct": config.spike_min_excess_pct,
         "min_abs_r": config.corr_min_abs_r,
         "min_alerts": config.alert_min_count,
+        "catalogue": metric_catalogue.sql_param(),
     }
     q = lambda name, extra=None: warehouse.query(load_sql(f"analytics/{name}.sql"), {**params, **(extra or {})}, conn)  # noqa: E731
     return PatternStats(
@@ -86,7 +88,8 @@ def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime,
         # cycle fits a line over any 24 hours but leaves the daily mean where it was.
         change = (finite(row.mean_value) or 0.0) - (finite(row.prev_mean) or 0.0)
         level = abs(finite(row.prev_mean) or 0.0)
-        big = abs(change) >= config.trend_min_change_pct if row.metric in PERCENT_METRICS else (
+        entry = metric_catalogue.get(row.metric)
+        big = abs(change) >= config.trend_min_change_pct if entry and entry.percent else (
             level > 0 and abs(change) / level >= config.trend_min_change_rel)
         if not big or (change > 0) != (slope > 0):
             continue
@@ -101,7 +104,7 @@ def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime,
             evidence={"slope_per_hour": rounded(slope, 4), "r2": rounded(r2), "p_value": rounded(p, 6),
                       "start_value": rounded(row.start_value, 2), "end_value": rounded(row.end_value, 2),
                       "n": int(row.n), "direction": direction, "day_over_day_change": rounded(change, 3),
-                      "unit": "%" if row.metric in PERCENT_METRICS else "",
+                      "unit": entry.unit if entry else "",
                       "series": series.get((row.instance_id, row.metric), [])},
         ))
     return out
