@@ -8,7 +8,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
 from nephos_pipeline import metric_catalogue

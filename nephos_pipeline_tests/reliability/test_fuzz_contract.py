@@ -27,8 +27,8 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nephos_pipeline.dynamodb.tables import ensure_tables, table_names_by_logical_name
 from nephos_pipeline import metric_catalogue
+from nephos_pipeline.dynamodb.tables import ensure_tables, table_names_by_logical_name
 from nephos_pipeline.ingest import contract, extraction, records
 from nephos_pipeline.ingest.merge import merge_window
 from nephos_pipeline.settings import TableNames
