@@ -16,6 +16,7 @@ from nephos_pipeline.insights.wording import (
     amount,
     check_step,
     clock,
+    duration,
     fit_quality,
     fmt,
     host,
@@ -148,4 +149,37 @@ def correlation(f: Finding, ev: Mapping[str, Any]) -> Parts:
         "Correlation alone does not show which one causes the other.",
     )
     recs = [f"Check whether one workload drives both {a} and {b}", "Chart them together to see which one leads", "Tune alerts so one cause does not page twice"]
+    return title, description, recs
+
+
+def silence(f: Finding, ev: Mapping[str, Any]) -> Parts:
+    """A live host that stopped reporting; refreshed as resolved once reports resume."""
+    name, place = host(f.subject), where(f.subject)
+    last, resumed = when(ev.get("last_report")), when(ev.get("resumed_at"))
+    minutes = num(ev, "silent_minutes")
+    length = duration(minutes / 60) if minutes is not None else None
+    cadence, limit = fmt(num(ev, "cadence_seconds"), 0), fmt(num(ev, "threshold_minutes"), 0)
+    usual = (f"It usually reports every {cadence} seconds; silence is flagged after {limit} minutes."
+             if cadence and limit else None)
+    if ev.get("state") == "resolved":
+        title = f"{name} stopped reporting for {length}, now resumed" if length else f"{name} stopped reporting, now resumed"
+        description = sentence(
+            f"No metrics arrived from {name}" + (f" after {last}" if last else "")
+            + (f" until {resumed}" if resumed else "") + (f" ({length})." if length else "."),
+            usual, "Reports have resumed, so this insight is resolved.",
+        )
+        recs = [f"Check the agent and system logs on {name} for the silent period",
+                "Look for a restart, network partition or full disk at that time",
+                "Backfill or annotate the gap in dashboards if it matters"]
+        return title, description, recs
+    title = f"{name} stopped reporting" + (f" at {clock(ev.get('last_report'))}" if clock(ev.get("last_report")) else "")
+    description = sentence(
+        f"No metrics have arrived from {name}" + (f" since {last}" if last else "")
+        + (f" ({length} so far)." if length else "."),
+        usual,
+        f"The host is still listed as live, so it may be down, unreachable or its agent stopped {place}."
+        .replace(f" {place}.", "."),
+    )
+    recs = [f"Check that {name} is up and reachable", f"Check the monitoring agent on {name} (process, credentials, disk)",
+            "If the host was retired, mark its instance as stopped so it is not expected to report"]
     return title, description, recs
