@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nephos_pipeline import metric_catalogue
@@ -32,35 +33,58 @@ from nephos_pipeline.warehouse import Warehouse
 @dataclass(frozen=True)
 class PredictionConfig:
     lookback_hours: int = 72
-    recent_hours: int = 12
+    curve_hours: int = 36  # the recent window: a day and a half, so the daily harmonic is identifiable
     min_points: int = 24
-    recent_min_points: int = 8
+    recent_min_points: int = 24
     min_r2: float = 0.6
     horizon_hours: float = 7 * 24
     max_confidence: float = 0.95  # an extrapolation is never certain
+    # How far ahead a recent-window fit may be extrapolated, as a share of its window: a
+    # line over 36 h up to 36 h ahead, a curve only half as far (a curve's error grows
+    # fast with distance; early in a leak it is still mostly flat). Chosen on
+    # benchmarks/forecast_accuracy.py (see docs/benchmarks.md), not fixed in advance.
+    recent_reach: float = 1.0
+    curve_reach: float = 0.5
 
 
 @dataclass(frozen=True)
 class Fit:
     """One least-squares line: value at the window end, slope per hour, its SE and R²."""
 
-    name: str  # "72h" | "recent"
+    name: str  # "72h" | "recent" | "curve"
     value_at_end: float
-    slope: float
-    se: float
+    slope: float  # at the window end
+    se: float  # of the slope, or of the curvature for the quadratic fit
     r2: float
     n: int
+    curvature: float = 0.0  # quadratic term per hour², 0 for straight lines
 
-    def hours_to(self, threshold: float, slope: float | None = None) -> float:
-        s = self.slope if slope is None else slope
-        return max((threshold - self.value_at_end) / s, 0.0) if s > 0 else math.inf
+    def hours_to(self, threshold: float, slope: float | None = None, curvature: float | None = None) -> float:
+        b = self.slope if slope is None else slope
+        c = self.curvature if curvature is None else curvature
+        gap = threshold - self.value_at_end
+        if gap <= 0:
+            return 0.0
+        if c > 0:  # c h² + b h - gap = 0, the positive root
+            return (-b + math.sqrt(b * b + 4 * c * gap)) / (2 * c)
+        return gap / b if b > 0 else math.inf
+
+    def at(self, hours: float) -> float:
+        return self.value_at_end + self.slope * hours + max(self.curvature, 0.0) * hours * hours
+
+    def bounds(self, threshold: float) -> tuple[float, float]:
+        """Earliest and latest crossing within 2 standard errors (of the slope or the curvature)."""
+        if self.curvature:
+            return (self.hours_to(threshold, curvature=self.curvature + 2 * self.se),
+                    self.hours_to(threshold, curvature=max(self.curvature - 2 * self.se, 0.0)))
+        return self.hours_to(threshold, self.slope + 2 * self.se), self.hours_to(threshold, self.slope - 2 * self.se)
 
 
 def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: PredictionConfig) -> pd.DataFrame:
     params = {
         "window_end": window_end,
         "lookback_start": window_end - timedelta(hours=config.lookback_hours),
-        "recent_hours": config.recent_hours,
+        "curve_hours": config.curve_hours,
         "min_points": config.min_points,
         "catalogue": metric_catalogue.sql_param(),
     }
@@ -84,19 +108,80 @@ def _fit(row: Any, prefix: str, name: str, min_points: int) -> Fit | None:
     return Fit(name, value, slope, se or 0.0, r2, int(n))
 
 
-def choose(long: Fit | None, recent: Fit | None, config: PredictionConfig) -> tuple[Fit | None, Fit | None]:
-    """(fit to forecast with, the other usable fit or None).
+_DESIGN = ("1", "X", "XX", "S", "C")  # the recent window's columns: 1, hours, hours², daily sin, cos
 
-    The recent fit leads when it is good and its slope is significantly steeper than the
-    long one (growth accelerating), or when the long fit is unusable (e.g. a flat start
-    then a leak: a poor straight line over 72 h).
+
+def _design_sums(row: Any) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """X'X (5x5), X'y and y'y of the recent window, from the SQL's Q_* columns."""
+    def get(a: str, b: str) -> float | None:
+        return finite(getattr(row, f"q_{a}{b}".lower(), None) if hasattr(row, f"q_{a}{b}".lower())
+                      else getattr(row, f"q_{b}{a}".lower(), None))
+    xtx = np.zeros((5, 5))
+    for i, a in enumerate(_DESIGN):
+        for j, b in enumerate(_DESIGN):
+            pair = get(a, b) if i <= j else xtx[j, i]
+            if pair is None:
+                return None
+            xtx[i, j] = pair
+    xty = [finite(getattr(row, f"q_{a}y".lower(), None)) for a in _DESIGN]
+    yty = finite(getattr(row, "q_yy", None))
+    if None in xty or yty is None:
+        return None
+    return xtx, np.array(xty), yty
+
+
+def _recent(row: Any, min_points: int, curved: bool) -> Fit | None:
+    """Least squares over the recent window with a daily harmonic: a line, or a curve (x²).
+
+    The harmonic absorbs the daily cycle, which over half a day looks like a trend and over
+    a day like curvature. The forecast uses the trend part only (value, slope, curvature).
     """
-    good = lambda f: f is not None and f.slope > 0 and f.r2 >= config.min_r2  # noqa: E731
-    if good(recent) and (not good(long) or recent.slope - 2 * recent.se > long.slope):
-        return recent, long if good(long) else None
-    if good(long):
-        return long, None
-    return None, None
+    sums = _design_sums(row)
+    if sums is None:
+        return None
+    xtx, xty, yty = sums
+    n = xtx[0, 0]
+    cols = [0, 1, 2, 3, 4] if curved else [0, 1, 3, 4]
+    if n < max(min_points, len(cols) + 2):
+        return None
+    a, v = xtx[np.ix_(cols, cols)], xty[cols]
+    try:
+        inverse = np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return None
+    beta = inverse @ v
+    sse = max(yty - float(beta @ v), 0.0)
+    sst = yty - xty[0] ** 2 / n
+    if sst <= 0:
+        return None
+    sigma2 = sse / (n - len(cols))
+    k = 2 if curved else 1  # the coefficient whose SE bounds the crossing
+    se = math.sqrt(max(sigma2 * inverse[k, k], 0.0))
+    return Fit("curve" if curved else "recent", float(beta[0]), float(beta[1]), se, 1 - sse / sst, int(n),
+               float(beta[2]) if curved else 0.0)
+
+
+def choose(long: Fit | None, recent: Fit | None, curve: Fit | None, threshold: float,
+           config: PredictionConfig) -> tuple[Fit | None, list[Fit]]:
+    """(fit to forecast with, every usable fit) — the most pessimistic of the credible ones.
+
+    A fit is usable when it rises at the window end with R² >= min_r2. The long line is
+    credible as it is; the recent line only when its slope is significantly steeper
+    (lower 2-SE bound above the long slope) or the long line is unusable (a flat start then
+    a leak); the quadratic only when its curvature is significantly positive (growth
+    speeding up). A recent fit is not extrapolated beyond its reach. Then the earliest
+    crossing wins and the others give the range.
+    """
+    good = [f for f in (long, recent, curve) if f is not None and f.slope > 0 and f.r2 >= config.min_r2]
+    long_ok = long in good
+    reach = {"recent": config.recent_reach * config.curve_hours, "curve": config.curve_reach * config.curve_hours}
+    credible = [f for f in good if f is long
+                or (f is recent and (not long_ok or f.slope - 2 * f.se > long.slope))
+                or (f is curve and f.curvature - 2 * f.se > 0)]
+    credible = [f for f in credible if f is long or f.hours_to(threshold) <= reach[f.name]]
+    if not credible:
+        return None, good
+    return min(credible, key=lambda f: f.hours_to(threshold)), credible
 
 
 def _confidence(primary: Fit, hours: float, hours_low: float, hours_high: float, config: PredictionConfig) -> float:
@@ -111,36 +196,32 @@ def _confidence(primary: Fit, hours: float, hours_low: float, hours_high: float,
     return round(min(config.max_confidence, max(0.0, primary.r2 * spread)), 3)
 
 
-def _over_evidence(current: float, threshold: float, primary: Fit | None, long: Fit | None) -> dict[str, Any]:
-    fit = primary or long
+def _over_evidence(current: float, threshold: float, fit: Fit | None) -> dict[str, Any]:
     return {"state": "over_threshold", "current_value": rounded(current, 2), "threshold": threshold,
             "slope_per_hour": rounded(fit.slope, 4) if fit else None, "r2": rounded(fit.r2) if fit else None,
             "fit": fit.name if fit else None}
 
 
-def _forecast_evidence(primary: Fit, other: Fit | None, threshold: float, window_end: datetime,
+def _forecast_evidence(primary: Fit, fits: list[Fit], threshold: float, window_end: datetime,
                        ceiling: float | None) -> tuple[float, dict[str, Any], float, float]:
     hours = primary.hours_to(threshold)
-    candidates_low = [primary.hours_to(threshold, primary.slope + 2 * primary.se)]
-    candidates_high = [primary.hours_to(threshold, primary.slope - 2 * primary.se)]
-    if other is not None:
-        candidates_high.append(other.hours_to(threshold))
-        candidates_low.append(other.hours_to(threshold))
-    hours_low = min(min(candidates_low), hours)
-    hours_high = max(max(candidates_high), hours)
+    ends = [h for f in fits for h in (f.hours_to(threshold), *f.bounds(threshold))]
+    hours_low, hours_high = min([hours, *ends]), max([hours, *ends])
     cap = (lambda v: min(ceiling, v)) if ceiling is not None else (lambda v: v)
     evidence = {
         "state": "forecast", "current_value": rounded(primary.value_at_end, 2),
         "slope_per_hour": rounded(primary.slope, 4), "r2": rounded(primary.r2), "fit": primary.name,
         "threshold": threshold, "eta": iso(window_end + timedelta(hours=hours)), "hours_to_threshold": rounded(hours, 1),
         "hours_low": rounded(hours_low, 1), "hours_high": rounded(hours_high, 1) if math.isfinite(hours_high) else None,
-        "forecast_24h": rounded(cap(primary.value_at_end + 24 * primary.slope), 2),
-        "forecast_48h": rounded(cap(primary.value_at_end + 48 * primary.slope), 2),
+        "forecast_24h": rounded(cap(primary.at(24)), 2), "forecast_48h": rounded(cap(primary.at(48)), 2),
         "n": primary.n,
     }
-    if other is not None:
-        evidence["other_fit"] = {"fit": other.name, "slope_per_hour": rounded(other.slope, 4), "r2": rounded(other.r2),
-                                 "hours_to_threshold": rounded(other.hours_to(threshold), 1)}
+    if primary.curvature:
+        evidence["curvature_per_hour2"] = rounded(primary.curvature, 5)
+    others = [f for f in fits if f is not primary]
+    if others:
+        evidence["other_fits"] = [{"fit": f.name, "slope_per_hour": rounded(f.slope, 4), "r2": rounded(f.r2),
+                                   "hours_to_threshold": rounded(f.hours_to(threshold), 1)} for f in others]
     return hours, evidence, hours_low, hours_high
 
 
@@ -153,8 +234,9 @@ def findings(trends: pd.DataFrame, names: dict[str, str], window_end: datetime, 
         if threshold is None:
             continue
         long = _fit(row, "", "72h", config.min_points)
-        recent = _fit(row, "recent_", "recent", config.recent_min_points)
-        primary, other = choose(long, recent, config)
+        recent = _recent(row, config.recent_min_points, curved=False)
+        curve = _recent(row, config.recent_min_points, curved=True)
+        primary, fits = choose(long, recent, curve, threshold, config)
         last = finite(row.last_hour_avg)
         common = dict(kind="prediction", insight_type="prediction",
                       fingerprint=fingerprint("prediction", row.instance_id, row.metric, threshold),
@@ -167,11 +249,11 @@ def findings(trends: pd.DataFrame, names: dict[str, str], window_end: datetime, 
             if primary is None:
                 continue  # over and not growing: the threshold alert's job, not a prediction's
             out.append(Finding(**common, severity="critical", confidence=config.max_confidence,
-                               evidence={**_over_evidence(current, threshold, primary, long), "series": chart}))
+                               evidence={**_over_evidence(current, threshold, primary), "series": chart}))
             continue
         if primary is None:
             continue
-        hours, evidence, low, high = _forecast_evidence(primary, other, threshold, window_end,
+        hours, evidence, low, high = _forecast_evidence(primary, fits, threshold, window_end,
                                                        metric.maximum if metric else None)
         if not hours <= config.horizon_hours:
             continue

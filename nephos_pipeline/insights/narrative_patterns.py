@@ -127,11 +127,11 @@ def prediction(f: Finding, ev: Mapping[str, Any]) -> Parts:
         title = f"{label} {place} trending toward its limit"
     span = hours_range(num(ev, "hours_low"), num(ev, "hours_high"))
     f24, f48 = amount(num(ev, "forecast_24h"), f.metric), amount(num(ev, "forecast_48h"), f.metric)
-    accelerating = ev.get("fit") == "recent" and isinstance(ev.get("other_fit"), Mapping)
+    accelerating = ev.get("fit") in ("recent", "curve")
     description = sentence(
         (f"{label} {place} is at {current}" if current else f"{label} {place} is growing")
         + (f" and changing by {slope} per hour" if slope else "")
-        + (" over the last hours, faster than its longer-term trend" if accelerating else "")
+        + (" and speeding up (its recent rise is steeper than the longer-term trend)" if accelerating else "")
         + (f" ({fit})." if fit else "."),
         (f"At this rate it reaches {threshold}" + (f" around {eta}" if eta else f" in {eta_words}" if eta_words else "")
          + (f" ({span} from now)." if span else ".")) if threshold else None,
