@@ -44,9 +44,17 @@ class SilenceConfig:
     max_confidence: float = 0.99
 
 
+def open_silences(warehouse: Warehouse, conn: Any, first_tick: datetime) -> dict[str, datetime]:
+    """Fingerprint -> last report of the silence insights stored as still silent."""
+    df = warehouse.query(load_sql("analytics/open_silences.sql"), {"first_tick": first_tick}, conn)
+    return {r.fingerprint: pd.Timestamp(r.last_report).to_pydatetime() for r in df.itertuples(index=False)
+            if r.last_report}
+
+
 def measure(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick: datetime,
-            config: SilenceConfig) -> pd.DataFrame:
+            config: SilenceConfig, resumed_after: datetime | None = None) -> pd.DataFrame:
     params = {
+        "resumed_after": min(first_tick - TICK, resumed_after or first_tick),
         "first_tick": first_tick, "last_tick": last_tick, "lookback_start": first_tick - config.lookback,
         "min_silence_seconds": config.min_silence.total_seconds(), "cadence_multiple": config.cadence_multiple,
         "min_reports": config.min_reports, "live_statuses": json.dumps(LIVE_INSTANCE_STATUSES),
@@ -83,8 +91,12 @@ def _finding(row: Any, name: str, tick: datetime, detected: datetime, resumed: d
 
 
 def findings(gaps: pd.DataFrame, names: dict[str, str], first_tick: datetime, last_tick: datetime,
-             config: SilenceConfig) -> list[Finding]:
-    """The first and last observation of each silence within the ticks of [first_tick, last_tick]."""
+             config: SilenceConfig, still_open: frozenset[str] = frozenset()) -> list[Finding]:
+    """The first and last observation of each silence within the ticks of [first_tick, last_tick].
+
+    ``still_open``: fingerprints stored as silent; if their resume was loaded after its
+    tick ran, they are resolved at ``first_tick`` instead of never.
+    """
     out: list[Finding] = []
     for row in gaps.itertuples(index=False):
         last = pd.Timestamp(row.last_report).to_pydatetime()
@@ -99,6 +111,8 @@ def findings(gaps: pd.DataFrame, names: dict[str, str], first_tick: datetime, la
         out += [_finding(row, name, t, first_seen, None, config) for t in observed]
         if resumed is not None:
             resolved_tick = _tick_after(resumed, strictly=False)
+            if resolved_tick < first_tick and fingerprint("silence", row.instance_id, iso(last)) in still_open:
+                resolved_tick = first_tick  # the resume arrived late
             if first_tick <= resolved_tick <= last_tick:
                 out.append(_finding(row, name, resolved_tick, first_seen, resumed, config))
     return sorted(out, key=lambda f: (f.window_end, f.fingerprint))
@@ -109,7 +123,8 @@ def analyse(warehouse: Warehouse, first_tick: datetime, last_tick: datetime,
     """Silence findings for the ticks first_tick..last_tick, plus run statistics."""
     config = config or SilenceConfig()
     with warehouse.connection() as conn:
-        gaps = measure(warehouse, conn, first_tick, last_tick, config)
+        still_open = open_silences(warehouse, conn, first_tick)
+        gaps = measure(warehouse, conn, first_tick, last_tick, config, min(still_open.values(), default=None))
         names = ctx.host_names(warehouse, conn) if not gaps.empty else {}
-    found = findings(gaps, names, first_tick, last_tick, config)
+    found = findings(gaps, names, first_tick, last_tick, config, frozenset(still_open))
     return found, {"silences": len({f.fingerprint for f in found})}

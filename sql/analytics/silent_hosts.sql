@@ -4,7 +4,8 @@
 --   * CADENCE_SECONDS: the median gap between consecutive reports (its usual cadence);
 --   * every gap (LAST_REPORT -> RESUMED_AT) and the open one (newest report -> no report yet,
 --     RESUMED_AT NULL) longer than THRESHOLD_SECONDS = max(%(min_silence_seconds)s,
---     %(cadence_multiple)s x cadence) that still matters for ticks after %(first_tick)s.
+--     %(cadence_multiple)s x cadence) that still matters: open, or resumed after
+--     %(resumed_after)s (the tick before %(first_tick)s, or the oldest silence still open).
 -- The Python side (analytics/silence.py) places them on the 15-minute tick grid.
 WITH live AS (
     SELECT i.INSTANCE_ID
@@ -46,5 +47,5 @@ judged AS (
 SELECT INSTANCE_ID, LAST_REPORT, RESUMED_AT, CADENCE_SECONDS, THRESHOLD_SECONDS
 FROM judged
 WHERE DATEDIFF('second', LAST_REPORT, COALESCE(RESUMED_AT, %(last_tick)s::TIMESTAMP_NTZ)) > THRESHOLD_SECONDS
-  AND (RESUMED_AT IS NULL OR RESUMED_AT > DATEADD(MINUTE, -15, %(first_tick)s::TIMESTAMP_NTZ))
+  AND (RESUMED_AT IS NULL OR RESUMED_AT > %(resumed_after)s::TIMESTAMP_NTZ)
 ORDER BY INSTANCE_ID, LAST_REPORT
