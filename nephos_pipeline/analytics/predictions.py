@@ -33,18 +33,18 @@ from nephos_pipeline.warehouse import Warehouse
 @dataclass(frozen=True)
 class PredictionConfig:
     lookback_hours: int = 72
-    curve_hours: int = 36  # the recent window: a day and a half, so the daily harmonic is identifiable
-    min_points: int = 24
-    recent_min_points: int = 24
+    curve_hours: int = 24  # the recent window: one daily cycle, so its harmonic is identifiable
+    min_points: int = 48  # two days: a line through one daily cycle is mostly the cycle
+    recent_min_points: int = 20
     min_r2: float = 0.6
     horizon_hours: float = 7 * 24
     max_confidence: float = 0.95  # an extrapolation is never certain
     # How far ahead a recent-window fit may be extrapolated, as a share of its window: a
-    # line over 36 h up to 36 h ahead, a curve only half as far (a curve's error grows
-    # fast with distance; early in a leak it is still mostly flat). Chosen on
-    # benchmarks/forecast_accuracy.py (see docs/benchmarks.md), not fixed in advance.
+    # line over 24 h up to 24 h ahead, a curve up to 18 h (a curve's error grows fast with
+    # distance; early in a leak it is still mostly flat). These, curve_hours and
+    # min_points were chosen on benchmarks/forecast_accuracy.py seeds 0-2 (docs/benchmarks.md).
     recent_reach: float = 1.0
-    curve_reach: float = 0.5
+    curve_reach: float = 0.75
 
 
 @dataclass(frozen=True)
