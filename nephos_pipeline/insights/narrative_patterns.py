@@ -42,7 +42,8 @@ def _excess(f: Finding, ev: Mapping[str, Any], metrics: list) -> str | None:
     used when the per-metric figures are missing.
     """
     by_metric = ev.get("excess_by_metric") if isinstance(ev.get("excess_by_metric"), Mapping) else {}
-    parts = [(m, num(by_metric, m)) for m in list(by_metric)[:3]]
+    order = [m for m in metrics if isinstance(m, str) and m in by_metric] or list(by_metric)
+    parts = [(m, num(by_metric, m)) for m in order[:3]]
     parts = [(m, v) for m, v in parts if v is not None]
     if len(parts) > 1:
         return ", ".join(f"{difference(v, m)} ({metric_label(m)})" for m, v in parts)
@@ -63,7 +64,7 @@ def recurring_spike(f: Finding, ev: Mapping[str, Any]) -> Parts:
     place = where(f.subject)
     metrics = ev.get("metrics") if isinstance(ev.get("metrics"), list | tuple) else []
     labels = list(dict.fromkeys(metric_label(m) for m in metrics[:3] if m)) or [metric_label(f.metric)]
-    what = " and ".join(labels)
+    what = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
     at = hour_clock(num(ev, "hour_of_day"))
     title = f"Recurring daily {what} spike" + (f" at {at}" if at else "") + f" {place}"
     elevated, observed = fmt(num(ev, "days_elevated"), 0), fmt(num(ev, "days_observed"), 0)
