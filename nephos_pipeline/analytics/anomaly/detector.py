@@ -27,7 +27,7 @@ MAD_TO_SIGMA = 1.4826  # MAD x 1.4826 estimates sigma for normal data, so z keep
 
 FLAG_COLUMNS = [
     "tick", "instance_id", "metric", "method", "value", "z", "direction",
-    "baseline_centre", "baseline_spread", "baseline_points",
+    "baseline_centre", "baseline_spread", "baseline_points", "usual_level",
 ]
 
 
@@ -42,10 +42,12 @@ class DetectorConfig:
       ``mean`` scores the window mean.
     * ``median_mad``: window mean against the median/MAD of the week's 15-minute means.
     * ``seasonal_mad``: window mean against the median/MAD of the same hour of day.
-    * ``peak_novelty``: the window's peak (trough) against the mean/std of the week's
-      15-minute peaks (troughs), and only when it is beyond every point of the week.
-      Comparing peaks with peaks keeps z meaning the same at 1- or 5-minute sampling, and
-      "beyond anything this week" is what makes a daily peak or a routine burst ordinary.
+    * ``peak_novelty``: the window's high (low) against the mean/std of the week's
+      15-minute highs (lows), and only when it is beyond every high (low) of the week.
+      A window's high is the level it held for about 5 of its 15 minutes (its 70th
+      percentile: the peak itself at 5-minute sampling), so one 1-minute burst is not an
+      incident. Comparing highs with highs keeps z meaning the same at 1- or 5-minute
+      sampling, and "beyond anything this week" is what makes a daily peak ordinary.
 
     ``spread_floor_rel`` floors every spread at a fraction of the series' level (rolling
     median, or its robust spread when the level is ~0) so a flat baseline (idle CPU at
@@ -114,7 +116,7 @@ def evaluate(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.ndarr
 
     usable = _col(scores, "baseline_hours") >= config.min_baseline_hours
     if config.method == "peak_novelty":
-        high, low = _col(scores, "window_max"), _col(scores, "window_min")
+        high, low = _col(scores, "window_high"), _col(scores, "window_low")
         up_spread, down_spread = guarded(_col(scores, "peak_std")), guarded(_col(scores, "trough_std"))
         with np.errstate(invalid="ignore"):
             up = np.where(high > _col(scores, "baseline_high"), (high - _col(scores, "peak_mean")) / up_spread, 0.0)
@@ -154,7 +156,7 @@ def flag(scores: pd.DataFrame, config: DetectorConfig) -> pd.DataFrame:
     """Rows whose |z| under ``config`` exceeds its threshold, sorted by tick.
 
     Columns: tick, instance_id, metric, method, value, z, direction ('high'/'low'),
-    baseline_centre, baseline_spread, baseline_points.
+    baseline_centre, baseline_spread, baseline_points, usual_level.
     """
     if scores.empty:
         return pd.DataFrame(columns=FLAG_COLUMNS)
@@ -175,6 +177,8 @@ def flag(scores: pd.DataFrame, config: DetectorConfig) -> pd.DataFrame:
             "baseline_centre": scored["centre"][hit],
             "baseline_spread": scored["spread"][hit],
             "baseline_points": _col(scores, "baseline_points")[hit],
+            # The series' usual 15-minute mean (the week's median), to tell a level shift.
+            "usual_level": _col(scores, "median_centre")[hit],
         }
     )
     return out.sort_values(["tick", "instance_id", "metric"], kind="stable").reset_index(drop=True)
