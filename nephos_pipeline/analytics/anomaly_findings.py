@@ -27,6 +27,7 @@ from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.warehouse import Warehouse
 
 TICK = timedelta(minutes=15)
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
 CONTEXT_WINDOW = timedelta(hours=1)
 
 
@@ -109,17 +110,17 @@ def finding_for(event: IncidentEvent, names: dict[str, str], context: dict, seri
     """One insight per host incident: the first metric's numbers, the others as ``related``."""
     inc = event.incident
     members = [m for m in (members or []) if m.fingerprint != inc.fingerprint]
-    worst = max([inc, *members], key=lambda i: abs(i.peak_z))
     return Finding(
         kind="anomaly", insight_type="anomaly", fingerprint=inc.fingerprint,
-        severity=detector.severity_for(worst.peak_z),
+        severity=max((detector.severity_for(i.peak_z, i.peak_value, i.usual_level) for i in [inc, *members]),
+                     key=SEVERITY_ORDER.index),
         confidence=detector.confidence_for(inc.peak_z, inc.baseline_points),
         affected_instances=(inc.instance_id,), subject=names.get(inc.instance_id, inc.instance_id),
         metric=inc.metric, window_start=inc.first_tick - TICK, window_end=event.tick,
         evidence={
             "value": rounded(inc.peak_value, 3), "baseline_center": rounded(inc.baseline_centre, 3),
             "baseline_spread": rounded(inc.baseline_spread, 4), "z": rounded(inc.peak_z, 2),
-            "method": detector.DEFAULT.method, "direction": "above" if inc.direction == "high" else "below",
+            "method": inc.method, "direction": "above" if inc.direction == "high" else "below",
             "tick": iso(inc.first_tick), "last_tick": iso(max(i.seen_tick for i in [inc, *members])),
             "flagged_ticks": inc.flagged_ticks, "metrics": [inc.metric, *(m.metric for m in members)],
             "related": [{"metric": m.metric, "value": rounded(m.peak_value, 3), "z": rounded(m.peak_z, 2),
@@ -137,8 +138,10 @@ def analyse(warehouse: Warehouse, first_tick: datetime, last_tick: datetime,
             config: detector.DetectorConfig = detector.DEFAULT) -> tuple[list[Finding], dict[str, Any]]:
     """Findings for every tick in [first_tick, last_tick], plus run statistics."""
     with warehouse.connection() as conn:
-        scores = detector.score_ticks(warehouse, conn, first_tick, last_tick)
+        # A few ticks before the range too: persistence rules look at the previous windows.
+        scores = detector.score_ticks(warehouse, conn, first_tick - detector.LOOKBACK_TICKS * TICK, last_tick)
         flagged = detector.flag(scores, config)
+        flagged = flagged[flagged["tick"] >= pd.Timestamp(first_tick)]
         state = prior_state(warehouse, conn, first_tick)
         ticks = list(pd.date_range(first_tick, last_tick, freq=TICK).to_pydatetime())
         events, _ = incidents.advance(state, flagged, ticks, levels=scores)

@@ -64,6 +64,7 @@ class Incident:
     usual_level: float | None = None  # the series' usual 15-minute mean when it started
     held_tick: datetime | None = None  # last tick the series was still shifted
     group: str | None = None  # fingerprint of the host incident it belongs to (None: its own)
+    method: str = "peak_novelty"  # the detection path that opened it (see detector.flag)
 
     @property
     def group_fingerprint(self) -> str:
@@ -155,6 +156,7 @@ def advance(
             baseline_spread=float(row.baseline_spread),
             baseline_points=float(row.baseline_points),
             usual_level=_usual(row),
+            method=str(getattr(row, "method", "peak_novelty")),
             group=group.fingerprint if group is not None else None,
         )
         state[key] = created
@@ -165,12 +167,13 @@ def advance(
 def _timeline(state: dict[SeriesKey, Incident], flagged: pd.DataFrame | None, levels: pd.DataFrame | None,
               wanted: set[pd.Timestamp]) -> pd.DataFrame:
     """Flags of the wanted ticks, plus (for series with an incident) their unflagged windows."""
-    cols = ["tick", "instance_id", "metric", "value", "z", "direction", "baseline_centre", "baseline_spread",
-            "baseline_points", "usual_level"]
+    cols = ["tick", "instance_id", "metric", "method", "value", "z", "direction", "baseline_centre",
+            "baseline_spread", "baseline_points", "usual_level"]
     parts = []
     if flagged is not None and not flagged.empty:
         f = flagged[pd.to_datetime(flagged["tick"]).isin(wanted)].copy()
-        f["usual_level"] = f["usual_level"] if "usual_level" in f else float("nan")
+        for col, default in (("usual_level", float("nan")), ("method", "peak_novelty")):
+            f[col] = f[col] if col in f else default
         parts.append(f[cols].assign(is_flag=True))
     if levels is not None and not levels.empty:
         series = set(state) | ({(str(i), str(m)) for i, m in zip(parts[0].instance_id, parts[0].metric, strict=True)}
