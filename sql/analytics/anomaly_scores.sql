@@ -113,7 +113,9 @@ baseline_mad AS (
     GROUP BY r.INSTANCE_ID, r.METRIC, r.tick_no
 ),
 seasonal AS (
-    -- Same hour of day (by bucket start) within the trailing 7 days: up to 28 buckets.
+    -- Same hour of day (by bucket start) on the previous days of the trailing 7: up to 28
+    -- buckets. Today's earlier windows of this hour are left out (bucket_no <= tick - 4), so
+    -- an incident that began 15 minutes ago does not become its own baseline.
     SELECT
         c.INSTANCE_ID,
         c.METRIC,
@@ -129,7 +131,7 @@ seasonal AS (
     JOIN buckets b
       ON b.INSTANCE_ID = c.INSTANCE_ID
      AND b.METRIC = c.METRIC
-     AND b.bucket_no BETWEEN c.tick_no - 672 AND c.tick_no - 1
+     AND b.bucket_no BETWEEN c.tick_no - 672 AND c.tick_no - 4
      AND FLOOR(MOD(b.bucket_no - 1, 96) / 4) = c.hour_of_day
     GROUP BY c.INSTANCE_ID, c.METRIC, c.tick_no, c.hour_of_day
 ),
@@ -143,7 +145,7 @@ seasonal_mad AS (
     JOIN buckets b
       ON b.INSTANCE_ID = s.INSTANCE_ID
      AND b.METRIC = s.METRIC
-     AND b.bucket_no BETWEEN s.tick_no - 672 AND s.tick_no - 1
+     AND b.bucket_no BETWEEN s.tick_no - 672 AND s.tick_no - 4
      AND FLOOR(MOD(b.bucket_no - 1, 96) / 4) = s.hour_of_day
     GROUP BY s.INSTANCE_ID, s.METRIC, s.tick_no
 )

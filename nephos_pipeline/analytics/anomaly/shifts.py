@@ -9,7 +9,7 @@ incident stay inside it and are common on real fleets:
   whole range, differ from its median by ``seasonal_z`` robust sigmas *and* by at least
   ``seasonal_rel`` of the usual level in the metric's own units (a 50 % change), for
   ``seasonal_ticks`` consecutive windows (persistence: one odd quarter-hour is not an
-  incident). It needs ``seasonal_min_hours`` of history (6 days): with less, the week's
+  incident). It needs ``seasonal_min_hours`` of history (a full week): with less, the
   weekend is not in the baseline yet and every Saturday morning would look like an outage.
 * **A collapse of a non-negative metric** (a byte counter falling to 1 %). Its z is
   bounded (a drop to 0 is only mean/std sigmas away), so the ``drop`` path uses the
