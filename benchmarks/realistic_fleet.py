@@ -17,7 +17,9 @@ A window is [start, end + 30 min] (level shifts: [start, start + 2 h]); an incid
 found when an anomaly insight on its host is created in its window. Every other insight is
 a false alarm, including a second insight for an incident (a level shift raising another
 "below normal" later is counted against us). The seed (``SEED``) and every range above
-were fixed before the first measurement and have not been changed since.
+were fixed before the first measurement and have not been changed since. The detector's
+seasonal and collapse paths were chosen looking at ``DEV_SEEDS``; ``HELD_OUT_SEEDS`` was
+first run with the final detector.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ import pandas as pd
 
 INSTANCES = 10
 DAYS = 14
-SEED = 7_2026  # fixed before the first run; another seed is reported next to it
+SEED = 7_2026  # fixed before the first run
+# Seeds the detector's extra paths were chosen on (with NAB), and one never looked at
+# until the final run: the held-out figure is the honest one.
+DEV_SEEDS = (SEED, 7027)
+HELD_OUT_SEEDS = (SEED + 2,)
 INCIDENTS = 12
 START = datetime(2026, 2, 2, tzinfo=UTC)  # a Monday
 KINDS = ("cpu_saturation", "memory_runaway", "network_outage", "traffic_surge", "cpu_level_shift", "disk_jump")
