@@ -42,8 +42,8 @@ buckets AS (
         AVG(m.VALUE) AS bucket_mean,
         MIN(m.VALUE) AS bucket_min,
         MAX(m.VALUE) AS bucket_max,
-        PERCENTILE_DISC(0.3) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_low,
-        PERCENTILE_DISC(0.7) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_high
+        PERCENTILE_DISC(0.2) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_low,
+        PERCENTILE_DISC(0.8) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_high
     FROM METRICS m
     WHERE m.TS > DATEADD('minute', -15, DATEADD('day', -7, %(range_start)s::TIMESTAMP_NTZ))
       AND m.TS <= %(range_end)s::TIMESTAMP_NTZ
