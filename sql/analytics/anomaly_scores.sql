@@ -10,10 +10,10 @@
 --                                                       (seasonal: knows the daily cycle)
 --   * mean / std of the 15-minute highs and lows, and the highest high and lowest low
 --     of the week                                       (the default, peak_novelty)
--- A window's "high" is the level it held for about a third of the window (its 70th
+-- A window's "high" is the level it held for about 3-4 of its 15 minutes (its 80th
 -- percentile, PERCENTILE_DISC): for 5-minute samples that is the peak itself (3 points),
--- for 1-minute samples the 5th-highest point, so a single 1-minute burst does not make a
--- window anomalous but 5 minutes at that level do. The "low" is the 30th percentile.
+-- for 1-minute samples the 4th-highest point, so a 1-3 minute burst does not make a window
+-- anomalous but 4 minutes at that level do. The "low" is the 20th percentile.
 -- Spreads are returned unscaled and may be 0 or NULL; the caller floors them (see
 -- nephos_pipeline/analytics/anomaly/detector.py), so nothing here divides by a spread.
 --

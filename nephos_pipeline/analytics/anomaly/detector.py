@@ -45,8 +45,8 @@ class DetectorConfig:
     * ``seasonal_mad``: window mean against the median/MAD of the same hour of day.
     * ``peak_novelty``: the window's high (low) against the mean/std of the week's
       15-minute highs (lows), and only when it is beyond every high (low) of the week.
-      A window's high is the level it held for about 5 of its 15 minutes (its 70th
-      percentile: the peak itself at 5-minute sampling), so one 1-minute burst is not an
+      A window's high is the level it held for about 4 of its 15 minutes (its 80th
+      percentile: the peak itself at 5-minute sampling), so a 1-3 minute burst is not an
       incident. Comparing highs with highs keeps z meaning the same at 1- or 5-minute
       sampling, and "beyond anything this week" is what makes a daily peak ordinary.
 
