@@ -88,6 +88,7 @@ def test_cpu_and_load_rising_together_are_one_insight_naming_both(warehouse, ste
     assert {r["metric"] for r in row.ev["related"]} == {"load_avg"} - {row.metric} or row.metric == "load_avg"
     assert at <= row.created_at <= at + pd.Timedelta(minutes=30)
     assert row.severity in ("high", "critical")
+    assert "CPU" in row.title and "Load" in row.title  # one insight names both metrics
 
 
 def test_a_level_shift_is_one_insight_and_the_baseline_adapts(warehouse):
