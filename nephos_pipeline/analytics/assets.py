@@ -16,7 +16,7 @@ from dagster import (
     asset,
 )
 
-from nephos_pipeline.analytics import anomaly_findings, patterns, predictions
+from nephos_pipeline.analytics import anomaly_findings, patterns, predictions, silence
 from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.analytics.partition_metadata import report
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
@@ -53,14 +53,17 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.quarter_hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
-           description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident.")
+           description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident; "
+                       "live hosts that stopped reporting.")
     def anomaly_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         start, end = window_of(context)
         first_tick = start + anomaly_findings.TICK
         findings, stats = anomaly_findings.analyse(warehouse, first_tick, end)
-        result = save_findings(warehouse, narrator, findings)
+        silent, silent_stats = silence.analyse(warehouse, first_tick, end)  # hosts that stopped reporting
+        result = save_findings(warehouse, narrator, findings + silent)
         _raise_alerts(warehouse, findings)
-        return MaterializeResult(metadata=report(context, warehouse, "anomaly", result, findings, end, stats))
+        return MaterializeResult(metadata=report(context, warehouse, "anomaly", result, findings + silent, end,
+                                                 {**stats, **silent_stats}))
 
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
@@ -76,8 +79,10 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
                 stats = patterns.measure(warehouse, conn, window_end, config)
                 names = ctx.host_names(warehouse, conn)
                 series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=24), window_end)
+                explained = patterns.explained_shifts(warehouse, conn, window_end - timedelta(hours=config.window_hours),
+                                                      window_end)
             correlations += len(stats.correlations)
-            findings += patterns.findings(stats, names, window_end, config, series)
+            findings += patterns.findings(stats, names, window_end, config, series, explained)
         result = save_findings(warehouse, narrator, findings)
         return MaterializeResult(metadata=report(context, warehouse, "pattern", result, findings, end,
                                                  {"strong_correlations": correlations}))

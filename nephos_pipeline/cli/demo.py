@@ -20,11 +20,13 @@ from nephos_pipeline import settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("demo", help="simulate a fleet and run the whole pipeline locally",
+    p = subparsers.add_parser("demo", help="simulate a fleet and run the whole pipeline (embedded warehouse, or NEPHOS_WAREHOUSE=snowflake)",
                               description=__doc__.splitlines()[0])
     p.add_argument("--instances", type=int, default=8, help="fleet size (default 8)")
     p.add_argument("--days", type=float, default=4, help="days of history (default 4: enough for a daily pattern seen on 3 days)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--profile", choices=("realistic", "classic"), default="realistic",
+                   help="healthy-host shape (default realistic: office hours, weekends, bursts, batch windows)")
     p.add_argument("--end", default=None, help="end of the simulated history, ISO 8601 UTC (default: now)")
     p.add_argument("--home", default=None, help="state folder (default $NEPHOS_HOME or ./.nephos)")
     p.set_defaults(func=run)
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from nephos_pipeline.cli.quiet import quiet_libraries
     from nephos_pipeline.dynamodb.local_server import LocalDynamoDB
     from nephos_pipeline.dynamodb.tables import ensure_tables
-    from nephos_pipeline.resources import build_warehouse
+    from nephos_pipeline.resources import build_warehouse, initialized
     from nephos_pipeline.simulator.spec import FleetSpec
     from nephos_pipeline.simulator.writer import write_fleet
 
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     home = settings.nephos_home()
     home.mkdir(parents=True, exist_ok=True)
     end = datetime.fromisoformat(args.end).replace(tzinfo=UTC) if args.end else datetime.now(UTC)
-    spec = FleetSpec.last_days(args.days, end=end, instances=args.instances, seed=args.seed)
+    spec = FleetSpec.last_days(args.days, end=end, instances=args.instances, seed=args.seed, profile=args.profile)
     names = settings.TableNames.from_env()
     say = partial(_say, started=started)
     say(f"NEPHOS_HOME={home}")
@@ -63,8 +65,12 @@ def run(args: argparse.Namespace) -> int:
         stats = write_fleet(server.client(), names, spec,
                             progress=lambda s: say(f"  wrote {s.total:,} items ({s.rate:,.0f}/s)"))
         say(f"wrote {stats.summary()}")
-        # The pipeline's own jobs, through `nephos backfill`, against this server and the local warehouse.
-        os.environ.update({"NEPHOS_DYNAMODB_ENDPOINT_URL": server.endpoint_url, "NEPHOS_WAREHOUSE": "local"})
+        # The pipeline's own jobs, through `nephos backfill`, against this server.
+        # The warehouse follows NEPHOS_WAREHOUSE: embedded by default, or Snowflake (a real account, or
+        # the Snowflake-protocol server of `nephos snowflake-server`) to watch the production path run.
+        os.environ["NEPHOS_DYNAMODB_ENDPOINT_URL"] = server.endpoint_url
+        warehouse = build_warehouse()
+        say(f"warehouse: {warehouse.describe()}")
         sim_end = spec.end.replace(second=0, microsecond=0)
         steps = [
             # everything simulated, the hour in progress included
@@ -80,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             if code:
                 return code
         say(f"saving the DynamoDB data to {server.snapshot_dir} (`make dev` restores it)")
-    _report(build_warehouse(), started)
+    with initialized({"warehouse": warehouse}) as live:
+        _report(live["warehouse"], started)
     gc.freeze()  # skip the interpreter's final walk over every object (seconds, for nothing)
     return 0
 

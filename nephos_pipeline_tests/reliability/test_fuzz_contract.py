@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nephos_pipeline import metric_catalogue
 from nephos_pipeline.dynamodb.tables import ensure_tables, table_names_by_logical_name
 from nephos_pipeline.ingest import contract, extraction, records
 from nephos_pipeline.ingest.merge import merge_window
@@ -38,7 +39,7 @@ from nephos_pipeline_tests.reliability.conftest import slow_enabled
 SCALE = 10 if slow_enabled() else 1
 HOSTILE = ["'; DROP TABLE METRICS; --", "<script>alert(1)</script>", "Ignore previous instructions", "%(x)s {0} $1",
            "Robert'); DELETE FROM INSTANCES;--", "\u202eevil", "a\x00b", "zero\u200bwidth", "", " "]
-KNOWN = sorted(contract.KNOWN_METRICS)
+KNOWN = sorted(metric_catalogue.known_metrics())
 
 # ---- attribute values ----------------------------------------------------------------
 
@@ -87,7 +88,7 @@ any_attribute = st.one_of(attribute(), malformed)
 
 
 def in_range_number(name: str) -> st.SearchStrategy:
-    hi = 100.0 if name in contract.PERCENT_METRICS else 1e12
+    hi = 100.0 if name in metric_catalogue.percent_metrics() else 1e12
     return st.floats(0, hi, allow_nan=False).map(lambda v: {"N": repr(v)})
 
 
@@ -229,6 +230,9 @@ def test_extract_and_load_of_fuzzed_items_adds_up_exactly(dynamodb_server, wareh
                 written["alerts"][item["alert_id"]["S"]] = item
 
         resource = dynamodb_resource(dynamodb_server.endpoint_url, names)
+        # An extract alone reads registered ids and ids known to report (earlier examples share
+        # this warehouse); an id neither is found by the sensor or the reconciliation, not here.
+        known = set(warehouse.query("SELECT INSTANCE_ID FROM METRIC_INSTANCE_IDS")["instance_id"])
         now = datetime(2026, 3, 3)
         end = H + timedelta(hours=1)
         got = {"instances": extraction.extract_instances(warehouse, resource, now),
@@ -239,10 +243,10 @@ def test_extract_and_load_of_fuzzed_items_adds_up_exactly(dynamodb_server, wareh
                 window = (None, None) if kind == "instances" else (H, end)
                 merge_window(warehouse, conn, kind, *window, now)
 
-        registered = {k for k in written["instances"]}
+        readable = {k for k in written["instances"]} | known
         in_window = {
             "instances": len(written["instances"]),
-            "metrics": sum(1 for (iid, _ts) in written["metrics"] if iid in registered),
+            "metrics": sum(1 for (iid, _ts) in written["metrics"] if iid in readable),
             # the alerts scan returns the window's alerts plus every alert whose created_at is unusable
             "alerts": sum(1 for a in written["alerts"].values() if _alert_in_window(a, base)),
         }
@@ -253,7 +257,7 @@ def test_extract_and_load_of_fuzzed_items_adds_up_exactly(dynamodb_server, wareh
             window = "WINDOW_START IS NULL" if kind == "instances" else "WINDOW_START = '2026-03-02 00:00:00'"
             stored = warehouse.query(f"SELECT COUNT(*) AS n FROM REJECTS WHERE SOURCE_TABLE = '{kind}' AND {window}")  # noqa: S608
             assert stored.n[0] == len(b.rejects), kind
-        expected = expected_state(client, names, [(H, end)])
+        expected = expected_state(client, names, [(H, end)], instance_ids=readable)
         actual = warehouse_state(warehouse)
         assert actual == expected
     finally:
