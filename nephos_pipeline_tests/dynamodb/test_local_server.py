@@ -153,11 +153,12 @@ def test_restore_reads_the_previous_format_and_removes_stale_temp_files(tmp_path
 
 def test_autosave_skips_a_tick_while_a_save_or_restore_runs(tmp_path):
     server = LocalDynamoDB(account_id="333333333338", snapshot_dir=tmp_path, autosave_seconds=0.05)
+    server._save_lock.acquire()  # what save() and restore() hold, taken before autosave starts
     with server:
         ensure_tables(server.client(), TableNames())
-        with server._save_lock:  # what save() and restore() hold
-            time.sleep(0.3)
-            assert not server.has_snapshot(), "autosave ran while a save/restore held the lock"
+        time.sleep(0.3)  # six ticks
+        assert not server.has_snapshot(), "autosave ran while a save/restore held the lock"
+        server._save_lock.release()
         deadline = time.monotonic() + 5
         while not server.has_snapshot() and time.monotonic() < deadline:
             time.sleep(0.05)
