@@ -1,0 +1,63 @@
+"""What one job run sent to the warehouse: statements with their offsets and durations.
+
+This is the credit model's input. ``benchmarks/recorder.py`` fills it on the embedded
+warehouse by timing every statement the real jobs send; a recorder on the Snowflake path
+(``QUERY_HISTORY``, or a connector hook) can fill the same structure with real durations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Statements Snowflake answers in its cloud-services layer, without resuming a warehouse:
+# DDL, session and transaction control, SHOW/DESCRIBE. (Cloud-services time is free up to
+# 10 % of the day's warehouse credits, so it is not billed here.) CREATE TABLE ... AS
+# SELECT runs a query, so it does need the warehouse.
+_NO_WAREHOUSE = ("CREATE", "ALTER", "DROP", "USE", "SHOW", "DESC", "DESCRIBE", "BEGIN", "COMMIT", "ROLLBACK",
+                 "COMMENT", "GRANT", "REVOKE", "UNDROP")
+_COMMENTS = re.compile(r"(--[^\n]*\n)|(/\*.*?\*/)", re.DOTALL)
+_CTAS = re.compile(r"\bTABLE\b.*?\bAS\s*\(?\s*(SELECT|WITH)\b", re.IGNORECASE | re.DOTALL)
+
+
+def needs_warehouse(sql: str) -> bool:
+    """True when the statement runs on the virtual warehouse (SELECT, DML, COPY, CTAS...)."""
+    text = _COMMENTS.sub(" ", sql + "\n").strip()
+    if not text:
+        return False
+    first = text.split(None, 1)[0].upper().rstrip(";")
+    if first == "CREATE":
+        return bool(_CTAS.search(text[:400]))
+    return first not in _NO_WAREHOUSE
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement: seconds after the run started, how long it ran, and its kind."""
+
+    offset_s: float
+    seconds: float
+    sql_head: str = ""
+    warehouse: bool = True
+
+
+@dataclass
+class JobProfile:
+    """A measured run of one job: its wall time and its statements (offsets from its start)."""
+
+    job: str
+    wall_s: float
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def warehouse_statements(self) -> list[Statement]:
+        return [s for s in self.statements if s.warehouse]
+
+    @property
+    def warehouse_seconds(self) -> float:
+        return sum(s.seconds for s in self.warehouse_statements)
+
+    def to_dict(self) -> dict:
+        return {"job": self.job, "wall_s": round(self.wall_s, 3), "statements": len(self.statements),
+                "warehouse_statements": len(self.warehouse_statements),
+                "warehouse_seconds": round(self.warehouse_seconds, 3)}
