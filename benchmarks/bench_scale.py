@@ -21,6 +21,7 @@ staggered minutes, the coalesced default and the hourly low-cost cadence.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import recorder
-from benchmarks.common import figure, fill_fleet, peak_rss
+from benchmarks.common import figure, fill_fleet, peak_rss, scaling
 from benchmarks.timeline import write_timeline
 from nephos_pipeline.billing import rules
 from nephos_pipeline.billing.replay import Launch, replay_day
@@ -38,7 +39,16 @@ from nephos_pipeline.billing.statements import JobProfile, Statement
 START = datetime(2026, 2, 1)
 FMT = "%Y-%m-%d-%H:%M"
 ROOT = Path(__file__).resolve().parents[1]
-AUTO_SUSPEND_S = 60.0  # sql/setup/account_setup.sql
+
+
+def _auto_suspend_s() -> float:
+    """AUTO_SUSPEND of the warehouse the DBA creates (sql/setup/account_setup.sql)."""
+    text = (ROOT / "sql" / "setup" / "account_setup.sql").read_text()
+    found = re.search(r"AUTO_SUSPEND\s*=\s*(\d+)", text)
+    return float(found.group(1)) if found else rules.DEFAULT_AUTO_SUSPEND_S
+
+
+AUTO_SUSPEND_S = _auto_suspend_s()
 RUN_START_S = 5.0  # a run worker loading the code location (benchmarks/bench_startup.py: ~2 s, plus launch)
 CORTEX_TOKENS_PER_100_PER_DAY = 5_318  # benchmarks/bench_llm_cost.py, full replay (docs/benchmarks.md)
 CORTEX_CREDITS_PER_MILLION = 1.95
@@ -65,9 +75,10 @@ def _step(name: str, fn: Any, steps: dict[str, Any], profiles: dict[str, JobProf
         started = time.perf_counter()
         fn()
         seconds = time.perf_counter() - started
-    steps[name] = {"seconds": round(seconds, 2), "peak_rss_mb": round(mem["peak_mb"], 1), **profile.to_dict()}
+    steps[name] = {**profile.to_dict(), "seconds": round(seconds, 2), "cpu_seconds": round(profile.wall_s, 2),
+                   "peak_rss_mb": round(mem["peak_mb"], 1)}
     profiles[job or name] = profile
-    print(f"  {name}: {seconds:.1f} s, peak RSS {mem['peak_mb']:.0f} MB, "
+    print(f"  {name}: {seconds:.1f} s ({profile.wall_s:.1f} s CPU), peak RSS {mem['peak_mb']:.0f} MB, "
           f"{len(profile.statements)} statements", flush=True)
 
 
@@ -77,7 +88,51 @@ def _server_cpu_s(pid: int) -> float:
 
 
 def run(mode: str = "quick") -> dict[str, Any]:
-    size = SIZES[mode]
+    saved = dict(os.environ)
+    try:
+        return _run(mode)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def fleet_point(n: int, range_days: float) -> dict[str, Any]:
+    """Anomaly partition, pattern partition and a one-day anomaly backfill on a fresh ``n``-host
+    warehouse (8 days of data): a point of the 1x/4x/16x fleet curve."""
+    from dagster import DagsterInstance
+
+    from nephos_pipeline.definitions import build_definitions
+    from nephos_pipeline.warehouse.local import LocalWarehouse
+    from nephos_pipeline.warehouse.schema import ensure_schema
+
+    home = Path(tempfile.mkdtemp(prefix="nephos-bench-scale-point-"))
+    os.environ["NEPHOS_HOME"] = str(home)
+    steps: dict[str, Any] = {}
+    try:
+        warehouse = LocalWarehouse(path=str(home / "warehouse"))
+        ensure_schema(warehouse)
+        with warehouse.connection() as conn:
+            fill_fleet(warehouse, conn, n, 7 + range_days, START)
+        defs, instance = build_definitions(), DagsterInstance.ephemeral()
+        end = START + timedelta(days=7 + range_days)
+        quarter, hour = end - timedelta(minutes=15), end - timedelta(hours=1)
+        _step("anomaly_partition", lambda: _job(defs, instance, "anomaly_job", quarter.strftime(FMT)), steps, {})
+        _step("pattern_partition", lambda: _job(defs, instance, "pattern_job", hour.strftime(FMT)), steps, {})
+        first = end - int(range_days * 96) * timedelta(minutes=15)
+        _step("anomaly_backfill", lambda: _job(defs, instance, "anomaly_job", None, first.strftime(FMT),
+                                               quarter.strftime(FMT)), steps, {})
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return steps
+
+
+def _run(mode: str) -> dict[str, Any]:
+    size = dict(SIZES[mode])
+    # A smaller run than the mode's, when the machine cannot finish it in time (said in the results).
+    for key, var, kind in (("fleet", "NEPHOS_BENCH_SCALE_FLEET", int), ("range_days", "NEPHOS_BENCH_SCALE_RANGE_DAYS", float),
+                           ("pattern_hours", "NEPHOS_BENCH_SCALE_PATTERN_HOURS", int)):
+        if os.environ.get(var):
+            size[key] = kind(os.environ[var])
     n, days = size["fleet"], 7 + size["range_days"]
     home = Path(tempfile.mkdtemp(prefix="nephos-bench-scale-"))
     env = {"NEPHOS_HOME": str(home), "NEPHOS_AUTOMATION": "stopped", "NEPHOS_WAREHOUSE": "local",
@@ -130,11 +185,23 @@ def run(mode: str = "quick") -> dict[str, Any]:
             sync.update(items=dict(written.counts), write_s=round(write_s, 1))
     finally:
         shutil.rmtree(home, ignore_errors=True)
+    points = {n: {k: steps[k] for k in ("anomaly_partition", "pattern_partition")}
+              | {"anomaly_backfill": {**steps["anomaly_backfill"],
+                                      "seconds": round(steps["anomaly_backfill"]["seconds"] / size["range_days"], 2)}}}
+    for k in (4, 16):
+        print(f"  fleet curve: {max(1, n // k)} instances", flush=True)
+        points[max(1, n // k)] = fleet_point(max(1, n // k), 1 if size["range_days"] >= 1 else size["range_days"])
+    curve = {}
+    for step in ("anomaly_partition", "pattern_partition", "anomaly_backfill"):
+        pts = [{"scale": k, "instances": max(1, n // (16 // k)), "seconds": points[max(1, n // (16 // k))][step]["seconds"],
+                "peak_rss_mb": points[max(1, n // (16 // k))][step]["peak_rss_mb"]} for k in (1, 4, 16)]
+        curve[f"fleet_{step}"] = scaling(pts)
     credit = credit_model(profiles, n, size["other"])
     if size["docs"]:
         write_timeline(credit["days"], ROOT / "docs" / "img" / f"credit_timeline_{mode}.svg", n)
-    return {"figures": _figures(steps, sync, credit, size, n, ticks), "details": {
-        "fleet": n, "rows": rows, "fill_s": round(fill_s, 1), "steps": steps, "sync": sync,
+        write_timeline(credit["days"], ROOT / "docs" / "img" / f"credit_timeline_{mode}_2h.svg", n, hours=2.0)
+    return {"figures": _figures(steps, sync, credit, size, n, ticks), "scaling": curve, "details": {
+        "size": size, "fleet": n, "rows": rows, "fill_s": round(fill_s, 1), "steps": steps, "sync": sync,
         "credit_model": {k: v for k, v in credit.items() if k != "days"},
         "profiles": {k: v.to_dict() | {"statements_detail": [vars(s) for s in v.statements[:400]]}
                      for k, v in profiles.items()}}}
@@ -221,6 +288,10 @@ def credit_model(profiles: dict[str, JobProfile], n: int, other: int) -> dict[st
                                  "runs_per_day": len(day.runs)}
             if fleet == n:
                 out["days"][cadence.name] = day
+                per[cadence.name]["credits_per_day_if_run_start_0_s"] = round(replay_day(
+                    launches(cadence, anomaly), prof, 0.0, AUTO_SUSPEND_S).credits(), 3)
+                per[cadence.name]["credits_per_day_if_auto_suspend_30_s"] = round(replay_day(
+                    launches(cadence, anomaly), prof, RUN_START_S, 30.0).credits(), 3)
         tokens = CORTEX_TOKENS_PER_100_PER_DAY * fleet / 100
         per["cortex_tokens_per_day"] = round(tokens)
         per["cortex_credits_per_month"] = round(30 * tokens / 1e6 * CORTEX_CREDITS_PER_MILLION, 2)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-WIDTH, LEFT, ROW = 960, 170, 46
+WIDTH, LEFT, ROW = 960, 190, 46
+LABELS = {"seed_staggered": "seed's minutes (before)", "seed": "default, coalesced", "hourly": "NEPHOS_CADENCE=hourly"}
 DAY_S = 86_400
 
 
@@ -21,8 +22,9 @@ def write_timeline(days: dict[str, Any], path: Path, fleet: int, hours: float = 
     height = 60 + ROW * len(days) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" '
              f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
-             f'<text x="10" y="20" font-size="14">Warehouse resumes over one day, {fleet} instances '
-             f'(bar = billed: resume to suspend)</text>']
+             f'<text x="10" y="20" font-size="14">Warehouse resumes, {fleet} instances, '
+             f'{"one day" if hours >= 24 else f"the first {hours:g} hours of the day"} '
+             f'(bar = billed, resume to suspend; tick = a run starts)</text>']
     for h in range(0, int(hours) + 1, 3 if hours > 6 else 1):
         x = LEFT + h * 3600 * scale
         parts.append(f'<line x1="{x:.1f}" y1="34" x2="{x:.1f}" y2="{height - 24}" stroke="#ddd"/>'
@@ -30,7 +32,7 @@ def write_timeline(days: dict[str, Any], path: Path, fleet: int, hours: float = 
     for i, (name, day) in enumerate(days.items()):
         y = 50 + i * ROW
         label = f"{name}: {day.credits():.2f} cr/day, {len(day.resumes)} resumes"
-        parts.append(f'<text x="10" y="{y + 18}">{escape(name)}</text>'
+        parts.append(f'<text x="10" y="{y + 18}">{escape(LABELS.get(name, name))}</text>'
                      f'<text x="10" y="{y + 32}" font-size="10" fill="#555">{escape(label.split(": ", 1)[1])}</text>')
         for run in day.runs:
             if run.start_s <= span:

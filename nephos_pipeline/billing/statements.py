@@ -48,6 +48,7 @@ class JobProfile:
     job: str
     wall_s: float
     statements: list[Statement] = field(default_factory=list)
+    measured_wall_s: float | None = None  # when ``wall_s`` is on another clock (see the recorder)
 
     @property
     def warehouse_statements(self) -> list[Statement]:
@@ -58,6 +59,7 @@ class JobProfile:
         return sum(s.seconds for s in self.warehouse_statements)
 
     def to_dict(self) -> dict:
-        return {"job": self.job, "wall_s": round(self.wall_s, 3), "statements": len(self.statements),
+        return {"job": self.job, "wall_s": round(self.wall_s, 3), "measured_wall_s": self.measured_wall_s,
+                "statements": len(self.statements),
                 "warehouse_statements": len(self.warehouse_statements),
                 "warehouse_seconds": round(self.warehouse_seconds, 3)}
