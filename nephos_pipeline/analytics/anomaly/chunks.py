@@ -70,7 +70,8 @@ def flag_range(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick:
     first, last = aligned(detector._naive_utc(first_tick), detector._naive_utc(last_tick))
     flagged: list[pd.DataFrame] = []
     scored: set[tuple[str, str]] = set()
-    for scores in iter_scores(warehouse, conn, first, last, chunking):
+    seasonal = config.method == "seasonal_mad"  # the only detector that reads the hour-of-day baseline
+    for scores in iter_scores(warehouse, conn, first, last, chunking, seasonal):
         scored.update(zip(scores["instance_id"], scores["metric"], strict=True))
         hit = detector.flag(scores, config)
         if not hit.empty:
@@ -82,11 +83,12 @@ def flag_range(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick:
 
 
 def iter_scores(warehouse: Warehouse, conn: Any, first: datetime, last: datetime,
-                chunking: Chunking) -> Iterator[pd.DataFrame]:
+                chunking: Chunking, with_seasonal: bool = True) -> Iterator[pd.DataFrame]:
     """One scores frame per chunk (empty chunks skipped)."""
     series = warehouse.query(load_sql("analytics/anomaly_series.sql"),
                              {"range_start": first, "range_end": last}, conn)
     for chunk in plan(series, first, last, chunking):
-        scores = detector.score_ticks(warehouse, conn, chunk.first_tick, chunk.last_tick, chunk.instance_ids)
+        scores = detector.score_ticks(warehouse, conn, chunk.first_tick, chunk.last_tick, chunk.instance_ids,
+                                      with_seasonal)
         if not scores.empty:
             yield scores
