@@ -70,9 +70,8 @@ DEFAULT_CHUNK_ROWS = 40_000
 class Chunking:
     """How much an analysis scores in one statement, so peak memory does not grow with the run.
 
-    ``rows``: scored (instance, metric, tick) rows per statement (``NEPHOS_CHUNK_ROWS``).
-    ``instances`` (``NEPHOS_CHUNK_INSTANCES``): the smallest host group; a short range puts
-    more hosts in one statement (as many as ``rows`` allows), a range longer than
+    ``instances``: hosts per statement (``NEPHOS_CHUNK_INSTANCES``). ``rows``: scored
+    (instance, metric, tick) rows per statement (``NEPHOS_CHUNK_ROWS``); a range longer than
     ``rows / (instances x metrics)`` ticks is cut into time slices. Each scored row joins
     up to 672 baseline buckets, so 40,000 rows keep the scoring statement near 1 GB on the
     embedded warehouse; results are identical for any setting (tested).

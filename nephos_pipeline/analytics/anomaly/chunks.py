@@ -36,22 +36,14 @@ class Chunk:
 
 
 def plan(series: pd.DataFrame, first_tick: datetime, last_tick: datetime, chunking: Chunking) -> list[Chunk]:
-    """Chunks covering every series in ``series`` (instance_id, metric) over the range.
-
-    Each chunk scans METRICS over its slice plus 7 days, so fewer chunks are cheaper: a
-    host group is as large as ``chunking.rows`` allows over the whole range (a single tick
-    of a 1,000-host fleet is one statement), and never smaller than ``chunking.instances``;
-    a range too long for that group is cut into time slices of at most ``chunking.rows``.
-    """
+    """Chunks covering every series in ``series`` (instance_id, metric) over the range."""
     if series.empty or last_tick < first_tick:
         return []
     per_host = series.groupby("instance_id", sort=True).size()
     hosts = list(per_host.index)
-    ticks = int((last_tick - first_tick) / TICK) + 1
-    group_size = max(chunking.instances, chunking.rows // max(1, int(per_host.max()) * ticks))
     chunks: list[Chunk] = []
-    for i in range(0, len(hosts), group_size):
-        group = tuple(str(h) for h in hosts[i:i + group_size])
+    for i in range(0, len(hosts), chunking.instances):
+        group = tuple(str(h) for h in hosts[i:i + chunking.instances])
         n_series = int(per_host.loc[list(group)].sum())
         ticks_per_slice = max(1, chunking.rows // max(1, n_series))
         start = first_tick

@@ -28,9 +28,6 @@ def test_plan_covers_every_host_and_tick_exactly_once():
     assert len(covered) == len(set(covered)) == 7 * 21
     assert max(len(c.instance_ids) for c in plan) == 3
     assert max(len(c.instance_ids) * 6 * ((c.last_tick - c.first_tick) / chunks.TICK + 1) for c in plan) <= 40
-    # a short range takes as many hosts per statement as the row budget allows: one scan
-    one_tick = chunks.plan(series, first, first, Chunking(instances=3, rows=100))
-    assert len(one_tick) == 1 and len(one_tick[0].instance_ids) == 7
 
 
 def test_bad_setting_is_a_clear_error():
