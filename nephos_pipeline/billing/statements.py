@@ -8,7 +8,9 @@ warehouse by timing every statement the real jobs send; a recorder on the Snowfl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 # Statements Snowflake answers in its cloud-services layer, without resuming a warehouse:
 # DDL, session and transaction control, SHOW/DESCRIBE. (Cloud-services time is free up to
@@ -63,3 +65,21 @@ class JobProfile:
                 "statements": len(self.statements),
                 "warehouse_statements": len(self.warehouse_statements),
                 "warehouse_seconds": round(self.warehouse_seconds, 3)}
+
+
+def profile_from_log(job: str, logged: Iterable[Any], run_started_at: float | None = None,
+                     wall_s: float | None = None) -> JobProfile:
+    """A ``JobProfile`` from statements logged on the production path.
+
+    ``logged`` items need ``sql``, ``seconds`` and ``at`` (epoch seconds when the statement
+    finished), as ``nephos_pipeline.warehouse.statement_log.Statement`` has them (the
+    Snowflake-protocol server's log); a ``QUERY_HISTORY`` export maps onto the same three.
+    """
+    items = sorted(logged, key=lambda s: s.at - s.seconds)
+    if not items:
+        return JobProfile(job, wall_s or 0.0)
+    t0 = items[0].at - items[0].seconds if run_started_at is None else run_started_at
+    statements = [Statement(s.at - s.seconds - t0, s.seconds, " ".join(str(s.sql).split())[:120],
+                            needs_warehouse(str(s.sql))) for s in items]
+    end = max(s.at for s in items) - t0
+    return JobProfile(job, end if wall_s is None else wall_s, statements)

@@ -63,3 +63,18 @@ def test_a_day_replayed_by_hand():
     apart = replay_day(staggered, profiles, run_start_s=5)
     assert len(apart.resumes) == 48
     assert apart.billed_s == 24 * (64 + 62)
+
+
+def test_a_production_statement_log_becomes_a_profile():
+    """The Snowflake-protocol server's log (sql, seconds, at = when it finished) feeds the same model."""
+    from types import SimpleNamespace
+
+    from nephos_pipeline.billing.statements import profile_from_log
+
+    logged = [SimpleNamespace(sql="MERGE INTO METRICS ...", seconds=2.0, at=1012.0),
+              SimpleNamespace(sql="BEGIN", seconds=0.0, at=1005.0),
+              SimpleNamespace(sql="SELECT 1", seconds=1.0, at=1020.0)]
+    profile = profile_from_log("sync_hourly_job", logged, run_started_at=1000.0)
+    assert [(s.offset_s, s.seconds, s.warehouse) for s in profile.statements] == [
+        (5.0, 0.0, False), (10.0, 2.0, True), (19.0, 1.0, True)]
+    assert profile.wall_s == 20.0 and profile.warehouse_seconds == 3.0
