@@ -25,6 +25,7 @@ def default_status(env: Mapping[str, str] | None = None) -> tuple[DefaultSchedul
 def build_orchestration(parts: Partitions, assets: list) -> dict:
     from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
     from nephos_pipeline.orchestration.checks import build_checks
+    from nephos_pipeline.orchestration.failure_sensor import build_failure_sensors
     from nephos_pipeline.orchestration.schedules import build_jobs, build_schedules
 
     schedule_status, sensor_status = default_status()
@@ -34,6 +35,6 @@ def build_orchestration(parts: Partitions, assets: list) -> dict:
     return {
         "jobs": list(jobs.values()),
         "schedules": build_schedules(jobs, schedule_status),
-        "sensors": [sensor],
+        "sensors": [sensor, *build_failure_sensors()],
         "asset_checks": build_checks(),
     }

@@ -1,0 +1,45 @@
+"""Concurrency pools: one per table an asset writes.
+
+Why pools rather than run tags: a pool is declared on the asset, so it holds for every run
+that materializes it, whatever launched the run (a schedule, the change sensor, a UI
+backfill of an asset selection). Run tags only exist on the jobs we define, and a UI
+backfill of selected assets runs under an implicit job without them.
+
+The production instance (``deploy/dagster.yaml``) sets ``concurrency.pools.granularity:
+run`` and ``default_limit: 1``: the run queue starts a run only when every pool its assets
+belong to is free, so two runs that write the same table window (the 15-minute
+``sync_schedule`` and a sensor-triggered sync of the same hour, or a backfill and a
+schedule tick) never overlap, while runs writing different tables (a sync and the pattern
+analysis) run side by side on Snowflake. The local instance keeps one run at a time
+(``max_concurrent_runs: 1``) because the embedded warehouse is one DuckDB file.
+
+The four insight assets share one pool, ``nephos_ai_insights``: they all MERGE into
+AI_INSIGHTS, and ``insights_summary`` also archives expired rows of every type, so one writer
+at a time keeps a row from being archived while another run extends it. They are short
+runs; the parallelism that matters is extraction (DynamoDB-bound) beside analysis.
+REJECTS rows are keyed by table and window, and the ALERTS rows written by the anomaly
+asset (``SOURCE = 'batch'``) and by the failure sensor (``SOURCE = 'pipeline'``) are never
+touched by the agent-alert MERGE or prune, which only see ``SOURCE = 'agent'``.
+"""
+
+from __future__ import annotations
+
+# asset name -> pool (what it writes)
+POOLS: dict[str, str] = {
+    "raw_instances": "nephos_landing_instances",  # LANDING_INSTANCES (+ its REJECTS rows)
+    "raw_metrics": "nephos_landing_metrics",  # LANDING_METRICS window (+ its REJECTS rows)
+    "raw_alerts": "nephos_landing_alerts",  # LANDING_ALERTS window (+ its REJECTS rows)
+    "instances": "nephos_instances",  # INSTANCES
+    "metrics": "nephos_metrics",  # METRICS window
+    "alerts": "nephos_alerts",  # ALERTS window, SOURCE = 'agent'
+    "metric_rollups": "nephos_rollup_views",  # CREATE OR REPLACE VIEW ...
+    "anomaly_insights": "nephos_ai_insights",  # AI_INSIGHTS anomaly rows; ALERTS SOURCE = 'batch'
+    "pattern_insights": "nephos_ai_insights",  # AI_INSIGHTS pattern rows
+    "prediction_insights": "nephos_ai_insights",  # AI_INSIGHTS prediction rows
+    "insights_summary": "nephos_ai_insights",  # AI_INSIGHTS summary rows; archives expired rows
+}
+
+
+def pool(asset_name: str) -> str:
+    """The pool of ``asset_name``; a KeyError names an asset that was added without one."""
+    return POOLS[asset_name]
