@@ -43,3 +43,36 @@ POOLS: dict[str, str] = {
 def pool(asset_name: str) -> str:
     """The pool of ``asset_name``; a KeyError names an asset that was added without one."""
     return POOLS[asset_name]
+
+
+def initialize_pools(instance) -> list[str]:
+    """Give every pool the instance's default limit before the first run needs it.
+
+    Dagster creates a pool's limit the first time the run queue sees a run that needs it, but
+    in that same pass the pool still counts as unlimited, so the first two runs of a brand-new
+    pool can start together (seen in our deployment test). Initializing the pools at deploy
+    time closes that gap. A limit changed by hand (UI or ``dagster instance concurrency set``)
+    is left alone; only limits that follow the default are (re)set to it.
+    """
+    default = instance.global_op_concurrency_default_limit
+    if default is None:
+        raise SystemExit("the instance has no concurrency.pools.default_limit: nothing to initialize "
+                         "(deploy/dagster.yaml sets 1)")
+    names = sorted(set(POOLS.values()))
+    for name in names:
+        instance.event_log_storage.initialize_concurrency_limit_to_default(name)
+    return names
+
+
+def main() -> None:
+    """``python -m nephos_pipeline.orchestration.pools``: run once per deploy (compose: init_pools)."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        names = initialize_pools(instance)
+        limits = {name: instance.event_log_storage.get_concurrency_info(name).slot_count for name in names}
+    print("pool limits: " + ", ".join(f"{name}={limit}" for name, limit in limits.items()))
+
+
+if __name__ == "__main__":
+    main()
