@@ -33,6 +33,7 @@ MESSAGE_CAP = 2000
 PARENT_TAG = "dagster/parent_run_id"
 ROOT_TAG = "dagster/root_run_id"
 INTERVAL_S = 15
+DAGSTER_WRAPPERS = {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
 
 
 def alert_id(run_id: str) -> str:
@@ -57,10 +58,17 @@ def failure_message(job_name: str, run_id: str, tags: dict[str, str], error: str
 
 
 def first_error(context: RunFailureSensorContext) -> str | None:
-    """The first failed step's error (what broke), else the run failure event's message."""
+    """The first failed step's own error (what broke), else the run failure event's message.
+
+    Dagster wraps a step's exception in DagsterExecutionStepExecutionError; its cause is the
+    exception our code raised (WarehouseUnavailable, a throttling error, ...), whose own
+    cause (the driver's error) is one level too deep to be the headline.
+    """
     for event in context.get_step_failure_events():
         error = getattr(event.event_specific_data, "error", None)
         if error is not None:
+            while error.cause is not None and error.cls_name in DAGSTER_WRAPPERS:
+                error = error.cause
             return error.message
     return context.failure_event.message if context.failure_event else None
 

@@ -255,7 +255,8 @@ def test_deployment_stack(tmp_path: Path, dynamodb_tables: DynamoDBTables, monke
                                         "WHERE ALERT_ID = %(id)s", {"id": f"dagster-run-{failing}"})
                 return len(frame) == 1 and frame.status[0] == "resolved" and frame.iloc[0].to_dict()
             row = stack.wait_for("the pipeline alert, resolved", alert, 120, procs, 2.0)
-            assert row["source"] == "pipeline" and failing in row["message"] and "pattern_job" in row["message"], row
+            assert row["source"] == "pipeline" and failing in row["message"] and "pattern_job" in row["message"]
+            assert "WarehouseUnavailable" in row["message"], row
             timings["alert resolved"] = time.monotonic() - started
         finally:
             procs.stop_all()
