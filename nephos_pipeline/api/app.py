@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 
 from starlette.applications import Starlette
@@ -21,15 +22,19 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from nephos_pipeline.api.auth import PAGE_PATH, BearerAuth, SecurityHeaders, error_json
+from nephos_pipeline.api.chart_plan import plan_chart
 from nephos_pipeline.api.openapi import openapi_document
-from nephos_pipeline.api.page import PAGE_CSP, render_message, render_page
+from nephos_pipeline.api.page import PAGE_CSP, PageContext, render_message, render_page
+from nephos_pipeline.api.page_data import chart_series, host_names
 from nephos_pipeline.api.params import (
+    HISTORY_PARAMS,
     INSIGHT_TYPES,
     BadParameter,
     Filters,
     decode_cursor,
     parse_choice,
     parse_filters,
+    parse_view,
     single_values,
 )
 from nephos_pipeline.api.queries import (
@@ -63,10 +68,11 @@ def list_endpoint(fixed_type: str | None) -> Callable[[Request], Response]:
     """GET /insights (any type) or /insights/<type>s (type fixed by the path)."""
 
     def endpoint(request: Request) -> Response:
-        filters = parse_filters(request.query_params, fixed_type=fixed_type)
+        now = utc_now()
+        filters = parse_filters(request.query_params, now, fixed_type=fixed_type)
         warehouse = _warehouse(request)
         with read_connection(warehouse) as conn:
-            insights, next_cursor = fetch_insights(warehouse, conn, filters, utc_now())
+            insights, next_cursor = fetch_insights(warehouse, conn, filters, now)
         return JSONResponse({"insights": insights, "nextCursor": next_cursor})
 
     endpoint.__name__ = f"list_{fixed_type or 'all'}"
@@ -74,10 +80,12 @@ def list_endpoint(fixed_type: str | None) -> Callable[[Request], Response]:
 
 
 def summary(request: Request) -> Response:
-    single_values(request.query_params, ())
+    """The summary and counts now, or ``as_of`` a past moment (archived insights included)."""
+    now = utc_now()
+    view = parse_view(single_values(request.query_params, ("as_of",)), now)
     warehouse = _warehouse(request)
     with read_connection(warehouse) as conn:
-        body = fetch_summary(warehouse, conn, utc_now())
+        body = fetch_summary(warehouse, conn, now, view)
     return JSONResponse(body)
 
 
@@ -100,15 +108,21 @@ def openapi(request: Request) -> Response:
 
 def page(request: Request) -> Response:
     """The insights page: executive summary, type tabs and up to PAGE_LIMIT insight cards."""
-    values = single_values(request.query_params, ("type", "cursor", "token"))
+    values = single_values(request.query_params, ("type", "cursor", "token", *HISTORY_PARAMS))
     kind = parse_choice("type", values.get("type"), INSIGHT_TYPES)
     after_at, after_id = decode_cursor(values.get("cursor"))
-    filters = Filters(type=kind, limit=PAGE_LIMIT, after_at=after_at, after_id=after_id)
     warehouse, now = _warehouse(request), utc_now()
+    view = parse_view(values, now)
+    filters = Filters(type=kind, limit=PAGE_LIMIT, after_at=after_at, after_id=after_id, view=view)
+    ctx = PageContext(now=now, view=view)
     with read_connection(warehouse) as conn:
-        summary_body = fetch_summary(warehouse, conn, now)
+        summary_body = fetch_summary(warehouse, conn, now, view)
         insights, next_cursor = fetch_insights(warehouse, conn, filters, now)
-    html = render_page(summary_body, insights, next_cursor, kind, now)
+        plans = {i["id"]: plan for i in insights if (plan := plan_chart(i, ctx.moment)) is not None}
+        named = {n for i in insights for n in i["affectedInstances"]}
+        ctx = replace(ctx, plans=plans, names=host_names(warehouse, conn, named),
+                      series=chart_series(warehouse, conn, [s for p in plans.values() for s in p.series]))
+    html = render_page(summary_body, insights, next_cursor, kind, ctx)
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP})
 
 

@@ -18,6 +18,7 @@ def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+_CURSOR = _param("cursor", "The nextCursor of the previous page.", {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"})
 _FILTERS = [
     _param("severity", "Only this severity.", {"type": "string", "enum": list(SEVERITIES)}),
     _param("instance", "Only insights naming this instance.", {"type": "string", "minLength": 1, "maxLength": 256}),
@@ -31,8 +32,22 @@ _FILTERS = [
         "Page size.",
         {"type": "integer", "minimum": LIMIT_MIN, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
     ),
-    _param("cursor", "The nextCursor of the previous page.", {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}),
+    _CURSOR,
 ]
+_AS_OF = _param(
+    "as_of",
+    "Show the insights as they were active at this past ISO-8601 time (no offset means UTC): created by "
+    "then and not yet expired. Insights archived since (AI_INSIGHTS_ARCHIVE) are included. A row keeps "
+    "its latest words and evidence; the archive keeps no versions.",
+    {"type": "string", "format": "date-time"},
+)
+_INCLUDE_ARCHIVED = _param(
+    "include_archived",
+    "Also list insights no longer active at as_of (or now): expired ones, including those moved to "
+    "AI_INSIGHTS_ARCHIVE. With since, the history of a period.",
+    {"type": "boolean", "default": False},
+)
+_FILTERS += [_AS_OF, _INCLUDE_ARCHIVED]
 _TYPE = _param("type", "Only this insight type.", {"type": "string", "enum": list(INSIGHT_TYPES)})
 
 
@@ -51,7 +66,8 @@ def _list_op(summary: str, with_type: bool) -> dict[str, Any]:
     return {
         "summary": summary,
         "parameters": ([_TYPE] if with_type else []) + _FILTERS,
-        "responses": {"200": _json("InsightList", "Active insights, newest first."), **_ERRORS},
+        "responses": {"200": _json("InsightList", "Insights active now (or as of as_of), newest first."),
+                      **_ERRORS},
     }
 
 
@@ -98,7 +114,9 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "summary": {"type": "string"},
             "counts": {"$ref": _REF + "Counts"},
-            "generatedAt": {"type": "string", "format": "date-time"},
+            "generatedAt": {"type": "string", "format": "date-time", "description": (
+                "The end of the window the summary row describes (rows are stamped by window, not by "
+                "run time); without a summary row, the moment the sentence was counted at.")},
         },
     },
     "Health": {
@@ -136,7 +154,8 @@ def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
             "/insights/anomalies": {"get": _list_op("Active anomaly insights", with_type=False)},
             "/insights/predictions": {"get": _list_op("Active prediction insights", with_type=False)},
             "/insights/summary": {"get": {
-                "summary": "Executive summary and live counts",
+                "summary": "Executive summary and counts, now or as of a past moment",
+                "parameters": [_AS_OF],
                 "responses": {"200": _json("Summary", "The newest summary and counts."), **_ERRORS},
             }},
             "/health": {"get": {
@@ -147,7 +166,7 @@ def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
             }},
             "/": {"get": {
                 "summary": "The insights page (HTML)",
-                "parameters": [_TYPE, _FILTERS[-1], _param(
+                "parameters": [_TYPE, _CURSOR, _AS_OF, _INCLUDE_ARCHIVED, _param(
                     "token", "Sign in once with NEPHOS_API_TOKEN; answered by a 303 that sets a cookie.",
                     {"type": "string"})],
                 "responses": {"200": html, "303": {"description": "After ?token=: sets the session cookie."},

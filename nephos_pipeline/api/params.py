@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from starlette.datastructures import QueryParams
 
@@ -24,7 +24,10 @@ SEVERITIES = ("low", "medium", "high", "critical")
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 500, 50
 MAX_TEXT = 256  # instance names and insight ids are short identifiers
 MAX_CURSOR = 1024
-LIST_PARAMS = ("type", "severity", "instance", "since", "limit", "cursor")
+HISTORY_PARAMS = ("as_of", "include_archived")
+LIST_PARAMS = ("type", "severity", "instance", "since", "limit", "cursor", *HISTORY_PARAMS)
+FUTURE_SLACK = timedelta(minutes=5)  # clock skew allowed before an as_of counts as "in the future"
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 _DIGITS = re.compile(r"[0-9]{1,6}")
 _CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]+")
@@ -40,6 +43,18 @@ class BadParameter(ValueError):
 
 
 @dataclass(frozen=True)
+class View:
+    """Which moment to show: now (``as_of`` None), or a past moment read from the archive too.
+
+    ``include_archived`` also lists insights no longer active at that moment (expired, or
+    moved to AI_INSIGHTS_ARCHIVE), which turns a listing into the history of a period.
+    """
+
+    as_of: str | None = None
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
 class Filters:
     """A validated /insights request. Timestamps are naive UTC ISO text, ready to bind."""
 
@@ -50,6 +65,7 @@ class Filters:
     limit: int = LIMIT_DEFAULT
     after_at: str | None = None
     after_id: str | None = None
+    view: View = View()
 
 
 def single_values(params: QueryParams, allowed: Iterable[str]) -> dict[str, str]:
@@ -114,6 +130,25 @@ def parse_timestamp(name: str, value: str | None) -> str | None:
     return parsed.isoformat(sep=" ", timespec="microseconds")
 
 
+def parse_bool(name: str, value: str | None) -> bool:
+    """``true``/``false`` (or ``1``/``0``), case-insensitive; absent means false."""
+    if value is None:
+        return False
+    parsed = _BOOLEANS.get(value.strip().lower())
+    if parsed is None:
+        shown = value if len(value) <= 20 else value[:20] + "..."
+        raise BadParameter(name, f"must be true or false, got {shown!r}")
+    return parsed
+
+
+def parse_view(values: dict[str, str], now: datetime) -> View:
+    """``as_of`` (a past ISO-8601 time) and ``include_archived`` (true/false)."""
+    as_of = parse_timestamp("as_of", values.get("as_of"))
+    if as_of is not None and datetime.fromisoformat(as_of) > (now.astimezone(UTC) + FUTURE_SLACK).replace(tzinfo=None):
+        raise BadParameter("as_of", "is in the future; it shows insights as they were at a past moment")
+    return View(as_of=as_of, include_archived=parse_bool("include_archived", values.get("include_archived")))
+
+
 def encode_cursor(created_at: str, insight_id: str) -> str:
     """Opaque, url-safe token for the keyset position after the last row of a page."""
     raw = json.dumps([created_at, insight_id], separators=(",", ":")).encode()
@@ -141,7 +176,7 @@ def decode_cursor(value: str | None) -> tuple[str | None, str | None]:
     return created_at, insight_id
 
 
-def parse_filters(params: QueryParams, *, fixed_type: str | None = None) -> Filters:
+def parse_filters(params: QueryParams, now: datetime, *, fixed_type: str | None = None) -> Filters:
     """Validate /insights (or a per-type endpoint, where ``type`` is fixed and not accepted)."""
     allowed = [p for p in LIST_PARAMS if not (fixed_type and p == "type")]
     values = single_values(params, allowed)
@@ -154,4 +189,5 @@ def parse_filters(params: QueryParams, *, fixed_type: str | None = None) -> Filt
         limit=parse_limit(values.get("limit")),
         after_at=after_at,
         after_id=after_id,
+        view=parse_view(values, now),
     )

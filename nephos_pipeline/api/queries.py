@@ -19,7 +19,7 @@ from typing import Any
 
 from snowflake.connector import errors as sf_errors
 
-from nephos_pipeline.api.params import Filters, encode_cursor
+from nephos_pipeline.api.params import Filters, View, encode_cursor
 from nephos_pipeline.api.shapes import counts_json, insight_json, summary_json, timestamp_key
 from nephos_pipeline.sql_files import load_sql, split_statements
 from nephos_pipeline.warehouse.base import Warehouse, WarehouseUnavailable
@@ -98,9 +98,9 @@ def _records(warehouse: Warehouse, conn: Any, name: str, params: dict[str, Any])
 def fetch_insights(
     warehouse: Warehouse, conn: Any, filters: Filters, now: datetime
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of active insights in the seed's shape, and the cursor for the next page."""
+    """One page of insights (active now, or as of ``filters.view``) and the next page's cursor."""
     params = {
-        "now": _bind_time(now),
+        **_view_params(filters.view, now),
         "type": filters.type,
         "severity": filters.severity,
         "instance": filters.instance,
@@ -118,12 +118,18 @@ def fetch_insights(
     return [insight_json(row) for row in page], next_cursor
 
 
-def fetch_summary(warehouse: Warehouse, conn: Any, now: datetime) -> dict[str, Any]:
-    """{summary, counts, generatedAt}: the newest summary row's text and live counts."""
-    bound = {"now": _bind_time(now)}
+def _view_params(view: View, now: datetime) -> dict[str, Any]:
+    """The history binds every sql/api statement takes: the moment, as_of and the archive flag."""
+    return {"at": view.as_of or _bind_time(now), "as_of": view.as_of, "include_archived": int(view.include_archived)}
+
+
+def fetch_summary(warehouse: Warehouse, conn: Any, now: datetime, view: View | None = None) -> dict[str, Any]:
+    """{summary, counts, generatedAt}: the newest summary row's text and the counts, now or as of."""
+    bound = _view_params(view or View(), now)
+    bound.pop("include_archived")
     counts = counts_json(_records(warehouse, conn, "counts", bound))
     latest = _records(warehouse, conn, "summary", bound)
-    return summary_json(latest[0] if latest else None, counts, now)
+    return summary_json(latest[0] if latest else None, counts, (view or View()).as_of or now)
 
 
 def probe(warehouse: Warehouse, conn: Any) -> None:

@@ -150,13 +150,17 @@ def fallback_summary(counts: Mapping[str, Any]) -> str:
     )
 
 
-def summary_json(summary_row: Mapping[str, Any] | None, counts: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The seed's ``summary`` object: the newest summary row's text, or the fallback sentence."""
+def summary_json(summary_row: Mapping[str, Any] | None, counts: dict[str, Any], now: datetime | str) -> dict[str, Any]:
+    """The seed's ``summary`` object: the newest summary row's text, or the fallback sentence.
+
+    ``generatedAt`` is the row's CREATED_AT, the end of the window it summarises; for the
+    fallback sentence it is the moment counted (``now``: a datetime, or as_of's UTC text).
+    """
     if summary_row is not None:
         text = _text(summary_row.get("description")) or fallback_summary(counts)
         generated = iso_utc(summary_row.get("created_at"))
     else:
         text, generated = fallback_summary(counts), None
     if generated is None:
-        generated = iso_utc(now.astimezone(UTC).replace(tzinfo=None))
+        generated = iso_utc(now if isinstance(now, str) else now.astimezone(UTC).replace(tzinfo=None))
     return {"summary": text, "counts": counts, "generatedAt": generated}

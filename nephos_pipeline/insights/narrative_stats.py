@@ -54,11 +54,22 @@ def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str
     if best is None:
         return None
     gap, dep, dep_at = best
-    instance = clean_name(dep.get("instance_id"), default="this host")
+    instance = clean_name(dep.get("hostname") or dep.get("instance_id"), default="this host")
     minutes = int(abs(gap) // 60)
     relation = "after" if gap >= 0 else "before"
     when_text = "at the same time as" if minutes == 0 else f"{minutes} minutes {relation}"
     return f"It came {when_text} a deployment to {instance} ({dep_at:%H:%M} UTC).", instance
+
+
+def _named_deployments(context: Mapping[str, Any], f: Finding) -> Mapping[str, Any]:
+    """Deployments to the finding's own instance carry its host name, so the words name the
+    host as the title does ("Review the deployment to prod-web-01", not to i-0773...)."""
+    deployments = context.get("deployments")
+    if not isinstance(deployments, list | tuple):
+        return context
+    named = [{**d, "hostname": host(f.subject)} if isinstance(d, Mapping) and d.get("instance_id")
+             in f.affected_instances else d for d in deployments]
+    return {**context, "deployments": named}
 
 
 def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
@@ -82,7 +93,7 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
         base = f"Its baseline is {center_text}." if center_text else None
     method = clean_text(ev.get("method"), 40)
     context = ev.get("context") if isinstance(ev.get("context"), Mapping) else {}
-    deployment = _nearest_deployment(context, ev.get("tick"))
+    deployment = _nearest_deployment(_named_deployments(context, f), ev.get("tick"))
     alerts = items(context.get("alerts"), 1)
     alert = None
     if alerts:

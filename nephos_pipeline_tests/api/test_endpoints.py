@@ -13,7 +13,6 @@ import pytest
 
 from nephos_pipeline.api import create_app
 from nephos_pipeline.api.shapes import parse_variant
-from nephos_pipeline.api.sparkline import sparkline_svg
 from nephos_pipeline_tests.api.conftest import (
     ACTIVE_NON_SUMMARY,
     INSERT,
@@ -181,15 +180,6 @@ def test_json_returns_text_verbatim_for_the_client_to_escape(app) -> None:
 def test_variant_parsing_tolerates_nan_and_garbage() -> None:
     assert parse_variant('{"a": NaN, "b": [Infinity, 1]}') == {"a": None, "b": [None, 1]}
     assert parse_variant("not json") is None and parse_variant(float("nan")) is None
-
-
-def test_sparkline_skips_garbage_and_escapes_labels() -> None:
-    assert sparkline_svg({"series": [["t", "x"], ["t", None], "junk"]}) == ""
-    assert sparkline_svg(None) == "" and sparkline_svg({"series": "nope"}) == ""
-    svg = sparkline_svg({"series": [[f"{XSS}", 1], ["2024-01-01T00:00:00Z", float("inf")], ["b", 3]]}, XSS)
-    assert "<script" not in svg and "&lt;script&gt;" in svg and svg.count(",") >= 2
-    many = sparkline_svg({"series": [[str(i), i % 7] for i in range(5000)]})
-    assert many.count(" ") < 2000
 
 
 def test_expired_rows_disappear_when_they_expire(warehouse) -> None:
