@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.clean_fleet import clean_fleet_frame  # noqa: E402
+from benchmarks.forecast_accuracy import forecast_accuracy  # noqa: E402
 from benchmarks.nab import (  # noqa: E402
     PROFILES,
     NabSeries,
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     results = run(args.data, args.plots, args.clean_fleet)
+    results["forecast_accuracy"] = forecast_accuracy()  # time-to-threshold error, same results file
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print(markdown_table(results))
     print(f"\nwrote {args.out} in {results['meta']['total_seconds']} s")

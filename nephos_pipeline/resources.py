@@ -8,10 +8,11 @@ time and never shows their values in the UI or run config.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from dagster import EnvVar
+from dagster import ConfigurableResource, EnvVar
 
 from nephos_pipeline import settings
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
@@ -46,8 +47,27 @@ def build_warehouse(env: Mapping[str, str] | None = None) -> Warehouse:
         database=env.get("SNOWFLAKE_DATABASE") or "NEPHOS",
         schema=env.get("SNOWFLAKE_SCHEMA") or "PUBLIC",
         timezone="UTC",
+        login_timeout=settings.seconds(env, "SNOWFLAKE_LOGIN_TIMEOUT", settings.DEFAULT_LOGIN_TIMEOUT_S),
+        network_timeout=settings.seconds(env, "SNOWFLAKE_NETWORK_TIMEOUT", settings.DEFAULT_NETWORK_TIMEOUT_S),
+        additional_snowflake_connection_args=settings.snowflake_endpoint(env) or None,
     )
     return SnowflakeWarehouse(snowflake=snowflake)
+
+
+@contextmanager
+def initialized(resources: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Resources ready for use outside a Dagster run (the CLI, ``nephos serve``).
+
+    Inside a run Dagster resolves each ``EnvVar`` and calls the resource's setup and
+    teardown; outside one nothing does, and the first use fails with "Attempted to directly
+    retrieve environment variable". This does what a run does, in this process only: the
+    values are read from the environment here and never enter any run config or UI.
+    """
+    with ExitStack() as stack:
+        yield {
+            name: stack.enter_context(r.process_config_and_initialize_cm()) if isinstance(r, ConfigurableResource) else r
+            for name, r in resources.items()
+        }
 
 
 def build_dynamodb(env: Mapping[str, str] | None = None) -> DynamoDBResource:

@@ -17,6 +17,10 @@ DEFAULT_ALERTS_TABLE = "nephos-alerts"
 DEFAULT_INSTANCES_TABLE = "nephos-instances"
 DEFAULT_DYNAMODB_PORT = 8765
 DEFAULT_REGION = "us-east-1"
+# A failed login must be reported within 30 s, start-up included (the connector retries for 120 s
+# by default); a statement's HTTP requests get longer, as the connector polls long queries.
+DEFAULT_LOGIN_TIMEOUT_S = 10
+DEFAULT_NETWORK_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
@@ -58,3 +62,32 @@ def warehouse_kind(env: Mapping[str, str] | None = None) -> str:
     if kind not in {"local", "snowflake"}:
         raise ValueError(f"NEPHOS_WAREHOUSE must be 'local' or 'snowflake', got {kind!r}")
     return kind
+
+
+def seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"{name} must be a whole number of seconds, got {text!r}")
+    return int(text)
+
+
+def snowflake_endpoint(env: Mapping[str, str] | None = None) -> dict[str, object]:
+    """SNOWFLAKE_HOST / SNOWFLAKE_PORT / SNOWFLAKE_PROTOCOL, for private endpoints and test servers.
+
+    Unset (the default) lets the connector derive ``<account>.snowflakecomputing.com:443``.
+    """
+    env = os.environ if env is None else env
+    out: dict[str, object] = {}
+    if host := (env.get("SNOWFLAKE_HOST") or "").strip():
+        out["host"] = host
+    if port := (env.get("SNOWFLAKE_PORT") or "").strip():
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"SNOWFLAKE_PORT must be 1-65535, got {port!r}")
+        out["port"] = int(port)
+    if protocol := (env.get("SNOWFLAKE_PROTOCOL") or "").strip().lower():
+        if protocol not in {"http", "https"}:
+            raise ValueError(f"SNOWFLAKE_PROTOCOL must be http or https, got {protocol!r}")
+        out["protocol"] = protocol
+    return out

@@ -17,7 +17,7 @@ from dagster import (
     asset,
 )
 
-from nephos_pipeline.analytics import anomaly_findings, patterns, predictions
+from nephos_pipeline.analytics import anomaly_findings, patterns, predictions, silence
 from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.insights.llm.base import Narrator
@@ -79,14 +79,17 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
            pool=pool("anomaly_insights"), freshness_policy=FRESHNESS["anomaly_insights"],
-           description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident.")
+           description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident; "
+                       "live hosts that stopped reporting.")
     def anomaly_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         start, end = window_of(context)
         first_tick = start + anomaly_findings.TICK
         findings, stats = anomaly_findings.analyse(warehouse, first_tick, end)
-        result = save_findings(warehouse, narrator, findings)
+        silent, silent_stats = silence.analyse(warehouse, first_tick, end)  # hosts that stopped reporting
+        result = save_findings(warehouse, narrator, findings + silent)
         _raise_alerts(warehouse, findings)
-        return MaterializeResult(metadata=insights_metadata(result, len(findings), stats))
+        return MaterializeResult(metadata=insights_metadata(result, len(findings) + len(silent),
+                                                            {**stats, **silent_stats}))
 
     @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],

@@ -9,8 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-PERCENT_METRICS = ("cpu_usage", "memory_usage", "disk_usage")
-
 
 def fingerprint(*parts: Any) -> str:
     """Stable id of a finding across runs: same parts, same fingerprint."""

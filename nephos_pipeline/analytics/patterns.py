@@ -4,24 +4,33 @@ The warehouse computes the statistics (``sql/analytics/pattern_*.sql``); this mo
 filters the small per-series results and shapes them into findings.
 
 Noise control, on purpose: on a fleet with daily cycles, CPU and memory of nearly every
-host rise and fall together, so a correlation alone is not news. A correlation becomes a
-finding only when both of its metrics also have a trend or a recurring spike on that
-host; every strong correlation is still counted in the run's metadata. Likewise a trend
+host rise and fall together, so a correlation alone is not news. A correlation is never an
+insight of its own: it is folded into the trend or recurring spike it explains (one
+pattern, one insight); every strong correlation is still counted in the run's metadata. Likewise a trend
 must move the day-over-day mean, not just fit a line through one daily cycle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
-from nephos_pipeline.analytics.common import PERCENT_METRICS, fingerprint, finite, iso, rounded, slope_stats
+from nephos_pipeline import metric_catalogue
+from nephos_pipeline.analytics.common import fingerprint, finite, iso, rounded, slope_stats
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
+
+MAX_CONFIDENCE = 0.95  # a fitted line is never certain to continue
+
+
+def recurrence(days: int, observed: int) -> float:
+    """How likely the pattern recurs tomorrow, from how often it did: Laplace's rule,
+    (days + 1) / (observed + 2): 6 of 7 days -> 0.78, 3 of 7 -> 0.44, never 1."""
+    return round((days + 1) / (observed + 2), 3)
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: Patte
         "min_excess_pct": config.spike_min_excess_pct,
         "min_abs_r": config.corr_min_abs_r,
         "min_alerts": config.alert_min_count,
+        "catalogue": metric_catalogue.sql_param(),
     }
     q = lambda name, extra=None: warehouse.query(load_sql(f"analytics/{name}.sql"), {**params, **(extra or {})}, conn)  # noqa: E731
     return PatternStats(
@@ -86,7 +96,8 @@ def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime,
         # cycle fits a line over any 24 hours but leaves the daily mean where it was.
         change = (finite(row.mean_value) or 0.0) - (finite(row.prev_mean) or 0.0)
         level = abs(finite(row.prev_mean) or 0.0)
-        big = abs(change) >= config.trend_min_change_pct if row.metric in PERCENT_METRICS else (
+        entry = metric_catalogue.get(row.metric)
+        big = abs(change) >= config.trend_min_change_pct if entry and entry.percent else (
             level > 0 and abs(change) / level >= config.trend_min_change_rel)
         if not big or (change > 0) != (slope > 0):
             continue
@@ -95,13 +106,13 @@ def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime,
             kind="trend", insight_type="pattern",
             fingerprint=fingerprint("trend", row.instance_id, row.metric, direction),
             severity="medium" if abs(change) >= 2 * config.trend_min_change_pct else "low",
-            confidence=round(min(1.0, r2), 3), affected_instances=(row.instance_id,),
+            confidence=round(min(MAX_CONFIDENCE, r2), 3), affected_instances=(row.instance_id,),
             subject=names.get(row.instance_id, row.instance_id), metric=row.metric,
             window_start=start, window_end=end,
             evidence={"slope_per_hour": rounded(slope, 4), "r2": rounded(r2), "p_value": rounded(p, 6),
                       "start_value": rounded(row.start_value, 2), "end_value": rounded(row.end_value, 2),
                       "n": int(row.n), "direction": direction, "day_over_day_change": rounded(change, 3),
-                      "unit": "%" if row.metric in PERCENT_METRICS else "",
+                      "unit": entry.unit if entry else "",
                       "series": series.get((row.instance_id, row.metric), [])},
         ))
     return out
@@ -129,10 +140,20 @@ def _spike_findings(stats: PatternStats, names, start, end, config, series, corr
             kind="recurring_spike", insight_type="pattern",
             fingerprint=fingerprint("recurring_spike", iid, int(hour), ",".join(metrics)),
             severity="medium" if excess >= 2 * config.spike_min_excess_pct or days >= 5 else "low",
-            confidence=round(min(1.0, days / config.lookback_days + 0.2), 3), affected_instances=(iid,),
+            confidence=recurrence(days, config.lookback_days), affected_instances=(iid,),
             subject=names.get(iid, iid), metric=metrics[0], window_start=start, window_end=end, evidence=evidence,
         ))
     return out
+
+
+def _with_correlations(f: Finding, corr_lookup: dict[tuple[str, str, str], float]) -> Finding:
+    """The trend with the metrics it moves with on that host (strongest first, at most 3)."""
+    iid = f.affected_instances[0]
+    related = sorted(((b, r) for (i, a, b), r in corr_lookup.items() if i == iid and a == f.metric),
+                     key=lambda t: (-abs(t[1]), t[0]))[:3]
+    if not related:
+        return f
+    return replace(f, evidence={**f.evidence, "correlated_with": [{"metric": b, "r": rounded(r)} for b, r in related]})
 
 
 def findings(stats: PatternStats, names: dict[str, str], window_end: datetime, config: PatternConfig,
@@ -145,30 +166,18 @@ def findings(stats: PatternStats, names: dict[str, str], window_end: datetime, c
         if r is not None:
             corr_lookup[(row.instance_id, row.metric_a, row.metric_b)] = r
             corr_lookup[(row.instance_id, row.metric_b, row.metric_a)] = r
-    trends = _trend_findings(stats, names, start, window_end, config, series)
+    trends = [_with_correlations(f, corr_lookup) for f in _trend_findings(stats, names, start, window_end, config, series)]
     spikes = _spike_findings(stats, names, start, window_end, config, series, corr_lookup)
-    active = {(f.affected_instances[0], m) for f in spikes for m in f.evidence["metrics"]}
-    active |= {(f.affected_instances[0], f.metric) for f in trends}
+    # Correlations are not insights of their own: they are folded into the trend or
+    # recurring spike they explain (evidence 'correlated_with' / 'correlation'), so one
+    # recurring pattern is one insight; every strong correlation is still counted.
     out = trends + spikes
-    for row in stats.correlations.itertuples(index=False):
-        r = finite(row.r)
-        if r is None or not {(row.instance_id, row.metric_a), (row.instance_id, row.metric_b)} <= active:
-            continue
-        out.append(Finding(
-            kind="correlation", insight_type="pattern",
-            fingerprint=fingerprint("correlation", row.instance_id, row.metric_a, row.metric_b),
-            severity="low", confidence=round(abs(r), 3), affected_instances=(row.instance_id,),
-            subject=names.get(row.instance_id, row.instance_id), metric=row.metric_a,
-            window_start=start, window_end=window_end,
-            evidence={"metric_a": row.metric_a, "metric_b": row.metric_b, "r": rounded(r), "n": int(row.n),
-                      "series": series.get((row.instance_id, row.metric_a), [])},
-        ))
     for row in stats.alerts.itertuples(index=False):
         out.append(Finding(
             kind="recurring_alert", insight_type="pattern",
             fingerprint=fingerprint("recurring_alert", row.instance_id, row.metric),
             severity="medium" if row.max_severity in ("high", "critical") else "low",
-            confidence=round(min(1.0, 0.3 + int(row.days) / config.lookback_days), 3),
+            confidence=recurrence(int(row.days), config.lookback_days),
             affected_instances=(row.instance_id,), subject=names.get(row.instance_id, row.instance_id),
             metric=row.metric, window_start=window_end - timedelta(days=config.lookback_days), window_end=window_end,
             evidence={"metric": row.metric, "count": int(row.alert_count), "days": int(row.days),

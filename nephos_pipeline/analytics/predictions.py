@@ -1,21 +1,32 @@
 """Predictive analysis: least-squares trends, 24/48 h forecasts and time to a threshold.
 
 Like Prometheus ``predict_linear``: fit a line over a lookback window (hourly averages,
-computed in the warehouse by ``sql/analytics/prediction_trends.sql``) and extrapolate. The
-crossing time gets a range from the slope's standard error (slope ± 2 SE), and an insight
-is raised only when the crossing is inside the horizon and the fit is good.
+computed in the warehouse by ``sql/analytics/prediction_trends.sql``) and extrapolate.
+
+Why more than one fit: a straight line over 72 hours lags growth that accelerates (a
+memory leak that speeds up), and a short window alone is noisy. Three fits are made (see
+``fits.py``): the 72 h line, a line over the last 24 h and a curve over the last 24 h, the
+two recent ones with a daily harmonic. A recent fit counts only when it is significantly
+steeper (line) or significantly curved (curve) and within its reach; the forecast is the
+earliest crossing among the fits that count, and the others give the range. A value
+already over its threshold gets no forecast of a future crossing: the finding says it is
+over (and still rising).
+
+Thresholds come from the metric catalogue (``Metric.predict_at``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
-from nephos_pipeline.analytics.common import fingerprint, finite, iso, rounded, slope_stats
+from nephos_pipeline import metric_catalogue
+from nephos_pipeline.analytics.common import fingerprint, finite, iso, rounded
+from nephos_pipeline.analytics.fits import Fit, line_fit, recent_fit
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -24,17 +35,27 @@ from nephos_pipeline.warehouse import Warehouse
 @dataclass(frozen=True)
 class PredictionConfig:
     lookback_hours: int = 72
-    min_points: int = 24
+    curve_hours: int = 24  # the recent window: one daily cycle, so its harmonic is identifiable
+    min_points: int = 48  # two days: a line through one daily cycle is mostly the cycle
+    recent_min_points: int = 20
     min_r2: float = 0.6
     horizon_hours: float = 7 * 24
-    thresholds: dict[str, float] = field(default_factory=lambda: {"disk_usage": 90.0, "memory_usage": 90.0})
+    max_confidence: float = 0.95  # an extrapolation is never certain
+    # How far ahead a recent-window fit may be extrapolated, as a share of its window: a
+    # line over 24 h up to 24 h ahead, a curve up to 18 h (a curve's error grows fast with
+    # distance; early in a leak it is still mostly flat). These, curve_hours and
+    # min_points were chosen on benchmarks/forecast_accuracy.py seeds 0-2 (docs/benchmarks.md).
+    recent_reach: float = 1.0
+    curve_reach: float = 0.75
 
 
 def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: PredictionConfig) -> pd.DataFrame:
     params = {
         "window_end": window_end,
         "lookback_start": window_end - timedelta(hours=config.lookback_hours),
+        "curve_hours": config.curve_hours,
         "min_points": config.min_points,
+        "catalogue": metric_catalogue.sql_param(),
     }
     return warehouse.query(load_sql("analytics/prediction_trends.sql"), params, conn)
 
@@ -47,41 +68,103 @@ def severity_for(hours: float) -> str:
     return "medium"
 
 
-def _hours_to(threshold: float, current: float, slope: float) -> float:
-    return (threshold - current) / slope if slope > 0 else math.inf
+def choose(long: Fit | None, recent: Fit | None, curve: Fit | None, threshold: float,
+           config: PredictionConfig) -> tuple[Fit | None, list[Fit]]:
+    """(fit to forecast with, every usable fit) — the most pessimistic of the credible ones.
+
+    A fit is usable when it rises at the window end with R² >= min_r2. The long line is
+    credible as it is; the recent line only when its slope is significantly steeper
+    (lower 2-SE bound above the long slope) or the long line is unusable (a flat start then
+    a leak); the quadratic only when its curvature is significantly positive (growth
+    speeding up). A recent fit is not extrapolated beyond its reach. Then the earliest
+    crossing wins and the others give the range.
+    """
+    good = [f for f in (long, recent, curve) if f is not None and f.slope > 0 and f.r2 >= config.min_r2]
+    long_ok = long in good
+    reach = {"recent": config.recent_reach * config.curve_hours, "curve": config.curve_reach * config.curve_hours}
+    credible = [f for f in good if f is long
+                or (f is recent and (not long_ok or f.slope - 2 * f.se > long.slope))
+                or (f is curve and f.curvature - 2 * f.se > 0)]
+    credible = [f for f in credible if f is long or f.hours_to(threshold) <= reach[f.name]]
+    if not credible:
+        return None, good
+    return min(credible, key=lambda f: f.hours_to(threshold)), credible
+
+
+def _confidence(primary: Fit, hours: float, hours_low: float, hours_high: float, config: PredictionConfig) -> float:
+    """Fit quality times the agreement of the range: R² × (earliest / latest crossing).
+
+    A narrow range from a clean fit scores high; two fits that disagree, or a wide
+    slope uncertainty, lower it. Capped below 1: an extrapolation is never certain.
+    """
+    if hours <= 0:
+        return config.max_confidence
+    spread = hours_low / hours_high if math.isfinite(hours_high) and hours_high > 0 else 0.5
+    return round(min(config.max_confidence, max(0.0, primary.r2 * spread)), 3)
+
+
+def _over_evidence(current: float, threshold: float, fit: Fit | None) -> dict[str, Any]:
+    return {"state": "over_threshold", "current_value": rounded(current, 2), "threshold": threshold,
+            "slope_per_hour": rounded(fit.slope, 4) if fit else None, "r2": rounded(fit.r2) if fit else None,
+            "fit": fit.name if fit else None}
+
+
+def _forecast_evidence(primary: Fit, fits: list[Fit], threshold: float, window_end: datetime,
+                       ceiling: float | None) -> tuple[float, dict[str, Any], float, float]:
+    hours = primary.hours_to(threshold)
+    ends = [h for f in fits for h in (f.hours_to(threshold), *f.bounds(threshold))]
+    hours_low, hours_high = min([hours, *ends]), max([hours, *ends])
+    cap = (lambda v: min(ceiling, v)) if ceiling is not None else (lambda v: v)
+    evidence = {
+        "state": "forecast", "current_value": rounded(primary.value_at_end, 2),
+        "slope_per_hour": rounded(primary.slope, 4), "r2": rounded(primary.r2), "fit": primary.name,
+        "threshold": threshold, "eta": iso(window_end + timedelta(hours=hours)), "hours_to_threshold": rounded(hours, 1),
+        "hours_low": rounded(hours_low, 1), "hours_high": rounded(hours_high, 1) if math.isfinite(hours_high) else None,
+        "forecast_24h": rounded(cap(primary.at(24)), 2), "forecast_48h": rounded(cap(primary.at(48)), 2),
+        "n": primary.n,
+    }
+    if primary.curvature:
+        evidence["curvature_per_hour2"] = rounded(primary.curvature, 5)
+    others = [f for f in fits if f is not primary]
+    if others:
+        evidence["other_fits"] = [{"fit": f.name, "slope_per_hour": rounded(f.slope, 4), "r2": rounded(f.r2),
+                                   "hours_to_threshold": rounded(f.hours_to(threshold), 1)} for f in others]
+    return hours, evidence, hours_low, hours_high
 
 
 def findings(trends: pd.DataFrame, names: dict[str, str], window_end: datetime, config: PredictionConfig,
              series: dict[tuple[str, str], list]) -> list[Finding]:
     out: list[Finding] = []
     for row in trends.itertuples(index=False):
-        threshold = config.thresholds.get(row.metric)
-        slope, r2, current = finite(row.slope_per_hour), finite(row.r2), finite(row.value_at_end)
-        if threshold is None or None in (slope, r2, current) or slope <= 0 or r2 < config.min_r2:
+        metric = metric_catalogue.get(row.metric)
+        threshold = finite(getattr(row, "threshold", None)) or (metric.predict_at if metric else None)
+        if threshold is None:
             continue
-        if current >= threshold:
-            continue  # already over: that is an alert's job, not a prediction's
-        hours = _hours_to(threshold, current, slope)
+        long = line_fit(row, "", "72h", config.min_points)
+        recent = recent_fit(row, config.recent_min_points, curved=False)
+        curve = recent_fit(row, config.recent_min_points, curved=True)
+        primary, fits = choose(long, recent, curve, threshold, config)
+        last = finite(row.last_hour_avg)
+        common = dict(kind="prediction", insight_type="prediction",
+                      fingerprint=fingerprint("prediction", row.instance_id, row.metric, threshold),
+                      affected_instances=(row.instance_id,), subject=names.get(row.instance_id, row.instance_id),
+                      metric=row.metric, window_start=window_end - timedelta(hours=config.lookback_hours),
+                      window_end=window_end)
+        chart = series.get((row.instance_id, row.metric), [])
+        current = last if last is not None else (primary.value_at_end if primary else None)  # measured, not fitted
+        if current is not None and current >= threshold:
+            if primary is None:
+                continue  # over and not growing: the threshold alert's job, not a prediction's
+            out.append(Finding(**common, severity="critical", confidence=config.max_confidence,
+                               evidence={**_over_evidence(current, threshold, primary), "series": chart}))
+            continue
+        if primary is None:
+            continue
+        hours, evidence, low, high = _forecast_evidence(primary, fits, threshold, window_end,
+                                                       metric.maximum if metric else None)
         if not hours <= config.horizon_hours:
             continue
-        se, _p = slope_stats(row.n, row.sxx, row.syy, row.sxy)
-        se = se or 0.0
-        hours_low = _hours_to(threshold, current, slope + 2 * se)
-        hours_high = _hours_to(threshold, current, slope - 2 * se)
-        eta = window_end + timedelta(hours=hours)
-        out.append(Finding(
-            kind="prediction", insight_type="prediction",
-            fingerprint=fingerprint("prediction", row.instance_id, row.metric, threshold),
-            severity=severity_for(hours), confidence=round(min(1.0, r2), 3),
-            affected_instances=(row.instance_id,), subject=names.get(row.instance_id, row.instance_id),
-            metric=row.metric, window_start=window_end - timedelta(hours=config.lookback_hours), window_end=window_end,
-            evidence={
-                "current_value": rounded(current, 2), "slope_per_hour": rounded(slope, 4), "r2": rounded(r2),
-                "threshold": threshold, "eta": iso(eta), "hours_to_threshold": rounded(hours, 1),
-                "hours_low": rounded(hours_low, 1), "hours_high": rounded(hours_high, 1) if math.isfinite(hours_high) else None,
-                "forecast_24h": rounded(min(100.0, current + 24 * slope), 2),
-                "forecast_48h": rounded(min(100.0, current + 48 * slope), 2),
-                "n": int(row.n), "series": series.get((row.instance_id, row.metric), []),
-            },
-        ))
+        out.append(Finding(**common, severity=severity_for(hours),
+                           confidence=_confidence(primary, hours, low, high, config),
+                           evidence={**evidence, "series": chart}))
     return sorted(out, key=lambda f: f.fingerprint)

@@ -19,7 +19,7 @@ from nephos_pipeline import settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("demo", help="simulate a fleet and run the whole pipeline locally",
+    p = subparsers.add_parser("demo", help="simulate a fleet and run the whole pipeline (embedded warehouse, or NEPHOS_WAREHOUSE=snowflake)",
                               description=__doc__.splitlines()[0])
     p.add_argument("--instances", type=int, default=8, help="fleet size (default 8)")
     p.add_argument("--days", type=float, default=7, help="days of history (default 7)")
@@ -55,7 +55,7 @@ def dagster_instance(home: Path):
 def run(args: argparse.Namespace) -> int:
     from nephos_pipeline.dynamodb.local_server import LocalDynamoDB
     from nephos_pipeline.dynamodb.tables import ensure_tables
-    from nephos_pipeline.resources import build_resources
+    from nephos_pipeline.resources import build_resources, initialized
     from nephos_pipeline.runner import Runner
     from nephos_pipeline.simulator.spec import FleetSpec
     from nephos_pipeline.simulator.writer import write_fleet
@@ -79,15 +79,19 @@ def run(args: argparse.Namespace) -> int:
                             progress=lambda s: _say(f"  wrote {s.total:,} items ({s.rate:,.0f}/s)", started))
         _say(f"wrote {stats.summary()}", started)
 
-        env = {**os.environ, "NEPHOS_DYNAMODB_ENDPOINT_URL": server.endpoint_url, "NEPHOS_WAREHOUSE": "local"}
+        # The warehouse follows NEPHOS_WAREHOUSE: embedded by default, or Snowflake (a real account, or
+        # the Snowflake-protocol server of `nephos snowflake-server`) to watch the production path run.
+        env = {**os.environ, "NEPHOS_DYNAMODB_ENDPOINT_URL": server.endpoint_url}
         resources = build_resources(env)
+        _say(f"warehouse: {resources['warehouse'].describe()}", started)
         runner = Runner(resources, instance=dagster_instance(home), log_level="WARNING",
                         progress=lambda m: _say(f"materializing {m}", started))
         sync_end = spec.end.replace(tzinfo=None)
         runner.sync(sync_end - timedelta(days=args.days), sync_end + timedelta(hours=1))
         runner.analyse(sync_end)
         _say(f"saving the DynamoDB data to {server.snapshot_dir} (nephos dynamodb restores it)", started)
-    _report(resources["warehouse"], started)
+    with initialized({"warehouse": resources["warehouse"]}) as live:
+        _report(live["warehouse"], started)
     return 0
 
 

@@ -34,7 +34,7 @@ def _check(name: str, fn: Callable[[], str], results: list[bool]) -> None:
         print(f"  ok    {name}: {detail} ({time.monotonic() - started:.2f}s)")
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal to the others
         results.append(False)
-        message = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        message = str(exc).splitlines()[0][:800] if str(exc) else type(exc).__name__
         print(f"  FAIL  {name}: {type(exc).__name__}: {message}")
 
 
@@ -64,9 +64,17 @@ def check_warehouse(warehouse: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nephos_pipeline.resources import build_resources
+    from nephos_pipeline.resources import build_resources, initialized
 
-    resources = build_resources()
+    try:
+        with initialized(build_resources()) as resources:
+            return _run_checks(resources)
+    except Exception as exc:  # noqa: BLE001 - e.g. SNOWFLAKE_ACCOUNT unset: say so, exit 1
+        print(f"  FAIL  configuration: {type(exc).__name__}: {str(exc).splitlines()[0][:800] if str(exc) else ''}")
+        return 1
+
+
+def _run_checks(resources: dict[str, Any]) -> int:
     dynamodb, warehouse, narrator = resources["dynamodb"], resources["warehouse"], resources.get("narrator")
     results: list[bool] = []
     print(f"DynamoDB ({dynamodb.describe()}):")
@@ -82,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     print("LLM:")
     if narrator is None:
         print("  skip  no narrator configured")
+    elif getattr(narrator, "backend", "") == "cortex" and not results[-1]:
+        print("  skip  Cortex runs in the warehouse, which did not connect")
     else:
         def ping() -> str:
             model, latency = narrator.ping(warehouse)

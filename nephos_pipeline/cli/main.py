@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ["dynamodb", "simulate", "demo", "doctor", "serve"]
+SUBCOMMANDS = ["dynamodb", "simulate", "demo", "doctor", "serve", "snowflake-server"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,9 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:
         try:
-            module = importlib.import_module(f"nephos_pipeline.cli.{name}")
+            module = importlib.import_module(f"nephos_pipeline.cli.{name.replace('-', '_')}")
         except ModuleNotFoundError as exc:  # a sub-command not built yet
-            if exc.name != f"nephos_pipeline.cli.{name}":
+            if exc.name != f"nephos_pipeline.cli.{name.replace('-', '_')}":
                 raise
             continue
         module.register(subparsers)

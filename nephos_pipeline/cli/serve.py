@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import warnings
+from contextlib import ExitStack
 from typing import Any
 
 TOKEN_ENV = "NEPHOS_API_TOKEN"
@@ -85,9 +86,19 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from nephos_pipeline.api import create_app
-    from nephos_pipeline.resources import build_warehouse  # lazily: it reads the environment
+    from nephos_pipeline.resources import build_warehouse, initialized  # lazily: they read the environment
 
-    warehouse = build_warehouse()
+    with ExitStack() as stack:
+        try:  # one session pool for the whole process, logged out on exit
+            warehouse = stack.enter_context(initialized({"warehouse": build_warehouse()}))["warehouse"]
+        except Exception as exc:  # noqa: BLE001 - a setting missing or malformed (e.g. SNOWFLAKE_ACCOUNT)
+            print(f"nephos serve: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                  file=sys.stderr)
+            return 2
+        return _serve(args, token, warehouse, create_app, uvicorn)
+
+
+def _serve(args: argparse.Namespace, token: str | None, warehouse: Any, create_app: Any, uvicorn: Any) -> int:
     app = create_app(
         warehouse, token=None if args.no_auth else token, auth_disabled=args.no_auth,
         cors_origins=cors_origins(args, os.environ),

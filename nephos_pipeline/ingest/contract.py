@@ -15,12 +15,16 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-PERCENT_METRICS = frozenset({"cpu_usage", "memory_usage", "disk_usage"})
-NON_NEGATIVE_METRICS = frozenset({"network_in", "network_out", "load_avg"})
-KNOWN_METRICS = PERCENT_METRICS | NON_NEGATIVE_METRICS
+from nephos_pipeline import metric_catalogue
+
 METRIC_KEYS = frozenset({"instance_id", "timestamp"})
 SEVERITIES = ("low", "medium", "high", "critical")
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
+# Instance STATUS values: agents write 'running'; 'active' is the older spelling and means
+# the same. A live instance is expected to report metrics (the per-instance freshness check
+# and the silent-host analysis use LIVE_INSTANCE_STATUSES); the others are not.
+LIVE_INSTANCE_STATUSES = ("running", "active")
+INSTANCE_STATUSES = (*LIVE_INSTANCE_STATUSES, "pending", "stopping", "stopped", "terminated")
 MAX_ID_CHARS = 255
 MAX_TEXT_CHARS = 8192  # longer free text (alert messages) is truncated, and counted
 MIN_MS = 946_684_800_000  # 2000-01-01
@@ -107,8 +111,20 @@ def enum(item: Item, name: str, allowed: tuple[str, ...], required: bool = True)
     return value
 
 
+def is_known_metric(name: str) -> bool:
+    """A catalogue metric: its attribute must be a number in its valid range."""
+    return metric_catalogue.get(name) is not None
+
+
 def check_metric_value(name: str, value: float) -> None:
-    if name in PERCENT_METRICS and not (0.0 <= value <= 100.0):
-        raise ContractError(f"{name}: {value} outside 0..100")
-    if name in NON_NEGATIVE_METRICS and value < 0:
-        raise ContractError(f"{name}: {value} is negative")
+    """The valid range comes from the metric catalogue; unknown metrics have none."""
+    metric = metric_catalogue.get(name)
+    if metric is None:
+        return
+    lo, hi = metric.minimum, metric.maximum
+    if lo is not None and hi is not None and not (lo <= value <= hi):
+        raise ContractError(f"{name}: {value} outside {lo:g}..{hi:g}")
+    if lo is not None and value < lo:
+        raise ContractError(f"{name}: {value} is below {lo:g}" if lo else f"{name}: {value} is negative")
+    if hi is not None and value > hi:
+        raise ContractError(f"{name}: {value} is above {hi:g}")

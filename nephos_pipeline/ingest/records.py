@@ -95,7 +95,7 @@ def _metric(item: Item) -> Converted:
     for name, attr in item.items():
         if name in c.METRIC_KEYS:
             continue
-        if name in c.KNOWN_METRICS or (isinstance(attr, dict) and "N" in attr):
+        if c.is_known_metric(name) or (isinstance(attr, dict) and "N" in attr):
             value = c.number(item, name)
             c.check_metric_value(name, value)
             out.rows.append((instance_id, ts, name, value))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-KINDS = ("anomaly", "trend", "correlation", "recurring_spike", "recurring_alert", "prediction", "summary")
+KINDS = ("anomaly", "silence", "trend", "correlation", "recurring_spike", "recurring_alert", "prediction", "summary")
 INSIGHT_TYPES = ("anomaly", "pattern", "prediction", "summary")
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -24,7 +24,7 @@ class Finding:
     so they are untrusted text and are sanitised wherever they are quoted.
     """
 
-    kind: str  # anomaly | trend | correlation | recurring_spike | recurring_alert | prediction | summary
+    kind: str  # anomaly | silence | trend | correlation | recurring_spike | recurring_alert | prediction | summary
     insight_type: str  # anomaly | pattern | prediction | summary
     fingerprint: str
     severity: str  # low | medium | high | critical

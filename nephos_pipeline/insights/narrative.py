@@ -13,7 +13,7 @@ from typing import Any
 
 from nephos_pipeline.insights.findings import Finding, Narrative
 from nephos_pipeline.insights.narrative_patterns import prediction, recurring_alert, recurring_spike, summary
-from nephos_pipeline.insights.narrative_stats import anomaly, correlation, trend
+from nephos_pipeline.insights.narrative_stats import anomaly, correlation, silence, trend
 from nephos_pipeline.insights.sanitize import clean_name, truncate
 from nephos_pipeline.insights.wording import metric_label, numbered, where
 
@@ -24,6 +24,7 @@ RECOMMENDATIONS_MAX = 1200
 Parts = tuple[str, str, list[str]]
 _BUILDERS: dict[str, Callable[[Finding, Mapping[str, Any]], Parts]] = {
     "anomaly": anomaly,
+    "silence": silence,
     "trend": trend,
     "correlation": correlation,
     "recurring_spike": recurring_spike,

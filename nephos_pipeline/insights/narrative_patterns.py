@@ -15,11 +15,14 @@ from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.insights.sanitize import clean_text
 from nephos_pipeline.insights.wording import (
     amount,
+    check_step,
+    difference,
     duration,
+    fit_quality,
     fmt,
     host,
     hour_clock,
-    is_percent,
+    hours_range,
     items,
     metric_label,
     num,
@@ -32,22 +35,44 @@ Parts = tuple[str, str, list[str]]
 _PLURAL = {"anomaly": "anomalies", "pattern": "patterns", "prediction": "predictions", "summary": "summaries"}
 
 
+def _excess(f: Finding, ev: Mapping[str, Any], metrics: list) -> str | None:
+    """Each metric's excess in its own unit: '23.5 percentage points (CPU), 4,100 bytes/s (Network in)'.
+
+    A single number over metrics of different units would be meaningless, so it is only
+    used when the per-metric figures are missing.
+    """
+    by_metric = ev.get("excess_by_metric") if isinstance(ev.get("excess_by_metric"), Mapping) else {}
+    order = [m for m in metrics if isinstance(m, str) and m in by_metric] or list(by_metric)
+    parts = [(m, num(by_metric, m)) for m in order[:3]]
+    parts = [(m, v) for m, v in parts if v is not None]
+    if len(parts) > 1:
+        return ", ".join(f"{difference(v, m)} ({metric_label(m)})" for m, v in parts)
+    metric = parts[0][0] if parts else (f.metric or (metrics[0] if metrics else None))
+    return difference(parts[0][1] if parts else num(ev, "mean_excess"), metric)
+
+
+def _correlation_note(ev: Mapping[str, Any]) -> str | None:
+    corr = ev.get("correlation") if isinstance(ev.get("correlation"), Mapping) else {}
+    r = num(corr, "r")
+    if r is None or not corr.get("metric_a") or not corr.get("metric_b"):
+        return None
+    return (f"{metric_label(corr.get('metric_a'))} and {metric_label(corr.get('metric_b'))} move together here "
+            f"(r = {fmt(r, 2)}), so one job likely drives both.")
+
+
 def recurring_spike(f: Finding, ev: Mapping[str, Any]) -> Parts:
     place = where(f.subject)
     metrics = ev.get("metrics") if isinstance(ev.get("metrics"), list | tuple) else []
     labels = list(dict.fromkeys(metric_label(m) for m in metrics[:3] if m)) or [metric_label(f.metric)]
-    what = " and ".join(labels)
+    what = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
     at = hour_clock(num(ev, "hour_of_day"))
     title = f"Recurring daily {what} spike" + (f" at {at}" if at else "") + f" {place}"
     elevated, observed = fmt(num(ev, "days_elevated"), 0), fmt(num(ev, "days_observed"), 0)
-    excess = num(ev, "mean_excess")
-    excess_text = None
-    if excess is not None:
-        excess_text = f"{fmt(excess)} percentage points" if is_percent(f.metric or (metrics[0] if metrics else None)) else fmt(excess)
     description = sentence(
         (f"On {elevated} of {observed} days, " if elevated and observed else "On most days, ")
         + f"{what} {place} rose" + (f" around {at}" if at else " at the same time of day")
-        + (f", on average {excess_text} above the usual level." if excess_text else "."),
+        + (f", on average {_excess(f, ev, metrics)} above the usual level." if _excess(f, ev, metrics) else "."),
+        _correlation_note(ev),
         "This suggests a scheduled job or batch process.",
     )
     recs = [
@@ -63,7 +88,8 @@ def recurring_alert(f: Finding, ev: Mapping[str, Any]) -> Parts:
     label = metric_label(ev.get("metric") or f.metric)
     count, days = fmt(num(ev, "count"), 0), fmt(num(ev, "days"), 0)
     severity = clean_text(ev.get("severity"), 20)
-    title = f"Recurring {label} alert {place}" + (f": {count} times in {days} days" if count and days else "")
+    # Counts live in the description, which is rewritten when the evidence changes.
+    title = f"Recurring {label} alert {place}"
     message = clean_text(ev.get("example_message"), 160)
     description = sentence(
         f"The {severity + ' ' if severity else ''}{label} alert {place} fired"
@@ -81,21 +107,35 @@ def recurring_alert(f: Finding, ev: Mapping[str, Any]) -> Parts:
 def prediction(f: Finding, ev: Mapping[str, Any]) -> Parts:
     label, place, name = metric_label(f.metric), where(f.subject), host(f.subject)
     threshold = amount(num(ev, "threshold"), f.metric, digits=0)
+    current, r2 = amount(num(ev, "current_value"), f.metric), num(ev, "r2")
+    slope = amount(num(ev, "slope_per_hour"), f.metric, digits=2)
+    fit = fit_quality(r2)
+    if ev.get("state") == "over_threshold" and threshold:
+        title = f"{label} {place} is already above {threshold}"
+        description = sentence(
+            f"{label} {place} is at {current}, above {threshold}" if current else f"{label} {place} is above {threshold}",
+            (f"and still rising by {slope} per hour" + (f" ({fit})." if fit else ".")) if slope else ".",
+            "No crossing is forecast: it has already happened.",
+        ).replace(" .", ".")
+        recs = [check_step(f.metric, name), f"Free or add {label} capacity on {name} now",
+                "Alert at a lower threshold so there is time to act next time"]
+        return title, description, recs
     eta_words = duration(num(ev, "hours_to_threshold"))
     eta = when(ev.get("eta"))
     if threshold and eta_words:
         title = f"{label} {place} reaches {threshold} in {eta_words}"
     else:
         title = f"{label} {place} trending toward its limit"
-    current, slope, r2 = amount(num(ev, "current_value"), f.metric), amount(num(ev, "slope_per_hour"), f.metric, digits=2), num(ev, "r2")
-    low, high = fmt(num(ev, "hours_low"), 0), fmt(num(ev, "hours_high"), 0)
+    span = hours_range(num(ev, "hours_low"), num(ev, "hours_high"))
     f24, f48 = amount(num(ev, "forecast_24h"), f.metric), amount(num(ev, "forecast_48h"), f.metric)
+    accelerating = ev.get("fit") in ("recent", "curve")
     description = sentence(
         (f"{label} {place} is at {current}" if current else f"{label} {place} is growing")
         + (f" and changing by {slope} per hour" if slope else "")
-        + (f" (R² {fmt(r2, 2)})." if r2 is not None else "."),
+        + (" and speeding up (its recent rise is steeper than the longer-term trend)" if accelerating else "")
+        + (f" ({fit})." if fit else "."),
         (f"At this rate it reaches {threshold}" + (f" around {eta}" if eta else f" in {eta_words}" if eta_words else "")
-         + (f" (between {low} and {high} hours from now)." if low and high else ".")) if threshold else None,
+         + (f" ({span} from now)." if span else ".")) if threshold else None,
         f"Forecast: {f24} in 24 hours, {f48} in 48 hours." if f24 and f48 else None,
     )
     by = f" before {eta}" if eta else " soon"

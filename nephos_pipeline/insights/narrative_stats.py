@@ -14,31 +14,23 @@ from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.insights.sanitize import clean_name, clean_text
 from nephos_pipeline.insights.wording import (
     amount,
+    check_step,
     clock,
+    duration,
+    fit_quality,
     fmt,
     host,
     items,
     metric_label,
     num,
     parse_ts,
+    rate,
     sentence,
     when,
     where,
 )
 
 Parts = tuple[str, str, list[str]]
-
-
-def _check(metric: Any, name: str, at: str | None) -> str:
-    label = metric_label(metric)
-    suffix = f" around {at}" if at else ""
-    if label == "CPU":
-        return f"Check running processes on {name}{suffix}"
-    if label == "Memory":
-        return f"Check per-process memory on {name}{suffix} and look for leaks"
-    if label == "Disk":
-        return f"Check what wrote to disk on {name}{suffix} (logs, temp files, backups)"
-    return f"Check what was running on {name}{suffix}"
 
 
 def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str] | None:
@@ -107,16 +99,27 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
     if deployment:
         recs = [
             f"Review the deployment to {deployment[1]} and roll back if it caused this",
-            _check(f.metric, name, at_clock),
+            check_step(f.metric, name, at_clock),
             f"Add a pre-deployment health check for {label}",
         ]
     else:
         recs = [
-            _check(f.metric, name, at_clock),
+            check_step(f.metric, name, at_clock),
             "Compare with the same time on previous days to see whether it recurs",
             f"If it continues, add capacity or an alert {place}",
         ]
     return title, description, recs
+
+
+def _moves_with(ev: Mapping[str, Any]) -> str | None:
+    """Correlations folded into the pattern they explain: 'It moves with Load (r = 0.93).'"""
+    parts = []
+    for item in items(ev.get("correlated_with"), 3):
+        r = num(item, "r")
+        if r is not None:
+            verb = "against" if r < 0 else "with"
+            parts.append(f"{verb} {metric_label(item.get('metric'))} (r = {fmt(r, 2)})")
+    return f"It moves {', '.join(parts)} on this host." if parts else None
 
 
 def trend(f: Finding, ev: Mapping[str, Any]) -> Parts:
@@ -127,12 +130,15 @@ def trend(f: Finding, ev: Mapping[str, Any]) -> Parts:
         direction = "changing"
     else:
         direction = "rising" if slope > 0 else "falling" if slope < 0 else "flat"
-    rate = amount(slope, f.metric, unit, 2)
-    title = f"{label} {direction} {place}" + (f" ({'+' if slope and slope > 0 else ''}{rate} per hour)" if rate and slope else "")
-    fit = ", ".join(x for x in (f"R² {fmt(r2, 2)}" if r2 is not None else "", f"p {fmt(p, 3)}" if p is not None else "") if x)
+    per_hour = rate(slope, f.metric, unit) if slope else None
+    # The title names the direction only: the rate changes as the evidence is refreshed, and
+    # the description (rewritten with it) carries the number.
+    title = f"{label} {direction} {place}"
+    fit = ", ".join(x for x in (fit_quality(r2) or "", f"p {fmt(p, 3)}" if p is not None else "") if x)
     description = sentence(
         f"{label} {place} went from {start} to {end} over the window" + (f" ({n} samples)." if n else ".") if start and end else f"{label} {place} shows a steady trend over the window.",
-        f"That is a change of {rate} per hour" + (f" ({fit})." if fit else ".") if rate else None,
+        f"That is a change of {per_hour}" + (f" ({fit})." if fit else ".") if per_hour else None,
+        _moves_with(ev),
     )
     if slope is not None and slope < 0:
         recs = ["Confirm the drop is expected (less traffic, a finished job)", f"Check that the service {place} is still healthy", "No action is needed if the drop is expected"]
@@ -154,4 +160,37 @@ def correlation(f: Finding, ev: Mapping[str, Any]) -> Parts:
         "Correlation alone does not show which one causes the other.",
     )
     recs = [f"Check whether one workload drives both {a} and {b}", "Chart them together to see which one leads", "Tune alerts so one cause does not page twice"]
+    return title, description, recs
+
+
+def silence(f: Finding, ev: Mapping[str, Any]) -> Parts:
+    """A live host that stopped reporting; refreshed as resolved once reports resume."""
+    name, place = host(f.subject), where(f.subject)
+    last, resumed = when(ev.get("last_report")), when(ev.get("resumed_at"))
+    minutes = num(ev, "silent_minutes")
+    length = duration(minutes / 60) if minutes is not None else None
+    cadence, limit = fmt(num(ev, "cadence_seconds"), 0), fmt(num(ev, "threshold_minutes"), 0)
+    usual = (f"It usually reports every {cadence} seconds; silence is flagged after {limit} minutes."
+             if cadence and limit else None)
+    if ev.get("state") == "resolved":
+        title = f"{name} stopped reporting for {length}, now resumed" if length else f"{name} stopped reporting, now resumed"
+        description = sentence(
+            f"No metrics arrived from {name}" + (f" after {last}" if last else "")
+            + (f" until {resumed}" if resumed else "") + (f" ({length})." if length else "."),
+            usual, "Reports have resumed, so this insight is resolved.",
+        )
+        recs = [f"Check the agent and system logs on {name} for the silent period",
+                "Look for a restart, network partition or full disk at that time",
+                "Backfill or annotate the gap in dashboards if it matters"]
+        return title, description, recs
+    title = f"{name} stopped reporting" + (f" at {clock(ev.get('last_report'))}" if clock(ev.get("last_report")) else "")
+    description = sentence(
+        f"No metrics have arrived from {name}" + (f" since {last}" if last else "")
+        + (f" ({length} so far)." if length else "."),
+        usual,
+        f"The host is still listed as live, so it may be down, unreachable or its agent stopped {place}."
+        .replace(f" {place}.", "."),
+    )
+    recs = [f"Check that {name} is up and reachable", f"Check the monitoring agent on {name} (process, credentials, disk)",
+            "If the host was retired, mark its instance as stopped so it is not expected to report"]
     return title, description, recs

@@ -5,7 +5,9 @@ Lifecycle rules:
   ``CREATED_AT`` is the end of the window that first produced it, so re-runs and backfills
   write identical rows;
 - a finding seen again moves ``LAST_SEEN_AT`` and ``EXPIRES_AT`` forward and does *not* call
-  the LLM again;
+  the LLM again; its words are refreshed so they stay true: the stored LLM text is kept
+  while every number it quotes is still supported by the new evidence (the same check the
+  LLM reply passed), otherwise the deterministic narrative of the new evidence replaces it;
 - the expiry is counted from the last time the finding was seen (per-type lifetimes).
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +24,8 @@ import pandas as pd
 
 from nephos_pipeline.insights.failures import failures_of, record_failures
 from nephos_pipeline.insights.findings import Finding, Narrative
+from nephos_pipeline.insights.llm.numbers import unsupported_numbers
+from nephos_pipeline.insights.narrative import deterministic_narrative
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
@@ -73,14 +77,33 @@ def insight_id(fingerprint: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, fingerprint))
 
 
-def _known(warehouse: Warehouse, conn: Any, findings: Sequence[Finding]) -> set[str]:
+def _known(warehouse: Warehouse, conn: Any, findings: Sequence[Finding]) -> dict[str, Narrative]:
+    """The stored words of the findings that already have an insight, by fingerprint."""
     warehouse.execute(load_sql("insights/stage_fingerprints.sql"), conn=conn)
     warehouse.write_frame(conn, pd.DataFrame({"FINGERPRINT": [f.fingerprint for f in findings]}), "STG_FINGERPRINTS")
-    return set(warehouse.query(load_sql("insights/known_fingerprints.sql"), None, conn).fingerprint)
+    df = warehouse.query(load_sql("insights/known_fingerprints.sql"), None, conn)
+    return {r.fingerprint: Narrative(r.title or "", r.description or "", r.recommendations or "",
+                                     model=r.model if isinstance(r.model, str) else None,
+                                     ai_generated=bool(r.ai_generated))
+            for r in df.itertuples(index=False)}
+
+
+def current_words(narrative: Narrative, latest: Finding) -> Narrative:
+    """Words that are true for ``latest``: why titles no longer freeze at first sighting.
+
+    LLM text stays while every number it quotes is still in the evidence; deterministic
+    text is simply rebuilt from the latest evidence (token counts are kept: they were spent).
+    """
+    texts = (narrative.title, narrative.description, narrative.recommendations)
+    if narrative.ai_generated and not unsupported_numbers(texts, latest):
+        return narrative
+    fresh = deterministic_narrative(latest)
+    return replace(fresh, prompt_tokens=narrative.prompt_tokens, completion_tokens=narrative.completion_tokens,
+                   failure=narrative.failure)
 
 
 def _row(first: Finding, f: Finding, n: Narrative | None, lifetimes: Lifetimes) -> dict[str, Any]:
-    """The AI_INSIGHTS row: identity, words and start from ``first``; numbers from ``f`` (latest)."""
+    """The AI_INSIGHTS row: identity and start from ``first``; numbers and words (``n``) from ``f`` (latest)."""
     return {
         "INSIGHT_ID": insight_id(f.fingerprint),
         "INSIGHT_TYPE": f.insight_type,
@@ -120,7 +143,7 @@ def save_findings(
     with warehouse.connection() as conn:
         known = _known(warehouse, conn, [first for first, _ in pairs])
     new = [first for first, _ in pairs if first.fingerprint not in known]
-    narratives: dict[str, Narrative] = {}
+    narratives: dict[str, Narrative] = dict(known)
     if new:
         result.llm_calls = 1
         for f, n in zip(new, narrator.narrate(new, warehouse), strict=True):
@@ -131,7 +154,8 @@ def save_findings(
             if n.failure:
                 result.failures.append(n.failure)
     result.seen_again = len(pairs) - len(new)
-    rows = [_row(first, latest, narratives.get(first.fingerprint), lifetimes) for first, latest in pairs]
+    rows = [_row(first, latest, current_words(narratives[first.fingerprint], latest), lifetimes)
+            for first, latest in pairs]
     with warehouse.connection() as conn:
         warehouse.execute(load_sql("insights/stage_insights.sql"), conn=conn)
         frame = pd.DataFrame(rows)

@@ -12,15 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from nephos_pipeline import metric_catalogue
 from nephos_pipeline.insights.sanitize import clean_name, clean_text
-
-_METRIC_LABELS = {
-    "cpu": "CPU", "cpu_usage": "CPU", "cpu_percent": "CPU", "memory": "Memory", "mem": "Memory",
-    "memory_usage": "Memory", "memory_percent": "Memory", "disk": "Disk", "disk_usage": "Disk",
-    "disk_percent": "Disk", "load": "Load", "load_avg": "Load", "network_in": "Network in",
-    "network_out": "Network out", "swap": "Swap", "swap_usage": "Swap",
-}
-_PERCENT_PREFIXES = ("cpu", "mem", "disk", "swap")
 
 
 def num(evidence: Mapping[str, Any] | None, key: str) -> float | None:
@@ -48,30 +41,78 @@ def fmt(value: float | None, digits: int = 1) -> str | None:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def is_percent(metric: str | None) -> bool:
-    return bool(metric) and str(metric).lower().startswith(_PERCENT_PREFIXES)
+def is_percent(metric: Any) -> bool:
+    """A percentage metric according to the catalogue (unknown metrics are plain numbers)."""
+    entry = metric_catalogue.get(metric)
+    return bool(entry and entry.percent)
 
 
 def metric_label(metric: Any) -> str:
-    """'memory' -> 'Memory', 'cpu' -> 'CPU', anything else -> cleaned words."""
+    """The catalogue's label ('memory_usage' -> 'Memory'); unknown names -> cleaned words."""
     if not metric:
         return "Metric"
-    key = str(metric).strip().lower()
-    if key in _METRIC_LABELS:
-        return _METRIC_LABELS[key]
-    words = clean_name(key.replace("_", " "), 40, default="metric")
+    entry = metric_catalogue.get(metric)
+    if entry is not None:
+        return entry.label
+    words = clean_name(str(metric).strip().replace("_", " "), 40, default="metric")
     return words[:1].upper() + words[1:]
 
 
+def _unit_of(metric: Any, unit: Any) -> str:
+    if unit:
+        text = clean_text(unit, 16)
+        return "%" if text in ("%", "percent") else text
+    entry = metric_catalogue.get(metric)
+    return entry.unit if entry else ""
+
+
 def amount(value: float | None, metric: Any, unit: Any = None, digits: int = 1) -> str | None:
-    """A value with its unit: '92.4%' for percentage metrics, '3.1 MB/s' when a unit is given."""
+    """A value with the metric's unit from the catalogue: '92.4%', '3,100 bytes/s', '2.5'."""
     text = fmt(value, digits)
     if text is None:
         return None
-    if unit:
-        unit_text = clean_text(unit, 16)
-        return f"{text}%" if unit_text in ("%", "percent") else f"{text} {unit_text}".rstrip()
-    return f"{text}%" if is_percent(metric) else text
+    unit_text = _unit_of(metric, unit)
+    return f"{text}%" if unit_text == "%" else f"{text} {unit_text}".rstrip()
+
+
+def difference(value: float | None, metric: Any, digits: int = 1) -> str | None:
+    """A difference of two values: 'percentage points' only for percentages, else the unit."""
+    text = fmt(value, digits)
+    if text is None:
+        return None
+    entry = metric_catalogue.get(metric)
+    unit_text = entry.delta_unit if entry else ""
+    return f"{text} {unit_text}".rstrip()
+
+
+def rate(value: float | None, metric: Any, unit: Any = None, digits: int = 2) -> str | None:
+    """A change per hour: '+0.42% per hour' reads as points per hour for percentages."""
+    text = amount(value, metric, unit, digits)
+    if text is None:
+        return None
+    return f"{'+' if value and value > 0 else ''}{text} per hour"
+
+
+def check_step(metric: Any, host_name: str, at: str | None = None) -> str:
+    """The first thing to look at for this metric (from the catalogue), on ``host_name``."""
+    entry = metric_catalogue.get(metric)
+    template = entry.check if entry else "Check what was running on {host}"
+    return template.format(host=host_name) + (f" around {at}" if at else "")
+
+
+def hours_range(low: float | None, high: float | None) -> str | None:
+    """'between 60 and 90 hours'; one value when both round the same ('about 74 hours')."""
+    lo, hi = fmt(low, 0), fmt(high, 0)
+    if lo is None or hi is None:
+        return None
+    return f"about {lo} hours" if lo == hi else f"between {lo} and {hi} hours"
+
+
+def fit_quality(r2: float | None) -> str | None:
+    """'R² 0.97'; a near-perfect fit is 'R² > 0.99', never the false 'R² 1'."""
+    if r2 is None:
+        return None
+    return "R² > 0.99" if r2 > 0.99 else f"R² {r2:.2f}"
 
 
 def parse_ts(value: Any) -> datetime | None:

@@ -4,10 +4,14 @@ Each check is one query in ``sql/checks``; checks look back a bounded window (7 
 their cost does not grow with history.
 """
 
+import json
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
+from nephos_pipeline import metric_catalogue
+from nephos_pipeline.ingest.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -24,12 +28,35 @@ def _table(df) -> MetadataValue:
     return MetadataValue.md(markdown_table(df.head(20)))
 
 
-def _rows_check(warehouse: Warehouse, sql_name: str, what: str, since: bool = True) -> AssetCheckResult:
-    df = warehouse.query(load_sql(f"checks/{sql_name}.sql"), {"since": _now() - LOOKBACK} if since else None)
+def _rows_check(warehouse: Warehouse, sql_name: str, what: str, since: bool = True,
+               params: dict | None = None) -> AssetCheckResult:
+    bound = {**({"since": _now() - LOOKBACK} if since else {}), **(params or {})}
+    df = warehouse.query(load_sql(f"checks/{sql_name}.sql"), bound or None)
     meta = {"offending_rows": len(df)}
     if not df.empty:
         meta["sample"] = _table(df)
     return AssetCheckResult(passed=df.empty, metadata=meta, description=what if df.empty else f"{what}: FAILED")
+
+
+def freshness(warehouse: Warehouse, now: datetime) -> AssetCheckResult:
+    """Per instance, so one silent host fails the check however fresh the rest of the fleet is.
+
+    An instance counts when its STATUS is one the contract calls live; one with no row
+    in the lookback is stale too, unless it was created less than MAX_AGE_MINUTES ago.
+    """
+    df = warehouse.query(load_sql("checks/metrics_freshness.sql"),
+                         {"now": now, "since": now - LOOKBACK, "live_statuses": json.dumps(LIVE_INSTANCE_STATUSES)})
+    limit = timedelta(minutes=MAX_AGE_MINUTES)
+    age = pd.to_numeric(df.age_minutes, errors="coerce")
+    created = pd.to_datetime(df.created_at, errors="coerce")
+    new = created.notna() & (created > now - limit)
+    stale = df[(age > MAX_AGE_MINUTES) | (age.isna() & ~new)]
+    meta = {"live_instances": len(df), "stale_instances": len(stale),
+            "max_age_minutes": int(age.max()) if age.notna().any() else -1}
+    if not stale.empty:
+        meta["stale"] = _table(stale[["instance_id", "hostname", "status", "last_ts", "age_minutes"]])
+    what = f"{len(stale)} of {len(df)} live instances silent for over {MAX_AGE_MINUTES} minutes"
+    return AssetCheckResult(passed=stale.empty, severity=AssetCheckSeverity.WARN, metadata=meta, description=what)
 
 
 def build_checks() -> list[AssetChecksDefinition]:
@@ -43,18 +70,12 @@ def build_checks() -> list[AssetChecksDefinition]:
 
     @asset_check(asset="metrics", blocking=True, description="Percentages within 0-100; rates and load not negative.")
     def metrics_values_in_range(warehouse: Warehouse) -> AssetCheckResult:
-        return _rows_check(warehouse, "metrics_ranges", "values within their ranges")
+        return _rows_check(warehouse, "metrics_ranges", "values within their ranges",
+                           params={"catalogue": metric_catalogue.sql_param()})
 
-    @asset_check(asset="metrics", description="Newest METRICS row at most 2 hours old while the fleet is live.")
+    @asset_check(asset="metrics", description="Every live instance (contract status) reported within 2 hours.")
     def metrics_fresh(warehouse: Warehouse) -> AssetCheckResult:
-        row = warehouse.query(load_sql("checks/metrics_freshness.sql"), {"now": _now()}).iloc[0]
-        live = int(row.active_instances or 0) > 0
-        age = None if row.age_minutes is None or row.age_minutes != row.age_minutes else int(row.age_minutes)
-        passed = (not live) or (age is not None and age <= MAX_AGE_MINUTES)
-        return AssetCheckResult(
-            passed=passed, severity=AssetCheckSeverity.WARN,
-            metadata={"age_minutes": age if age is not None else -1, "active_instances": int(row.active_instances or 0)},
-        )
+        return freshness(warehouse, _now())
 
     @asset_check(asset="alerts", blocking=True, description="No duplicate alert_id.")
     def alerts_unique_keys(warehouse: Warehouse) -> AssetCheckResult:

@@ -45,11 +45,14 @@ def test_slope_stats_guard_degenerate_sums():
     assert se == 0.0 and p == 1.0
 
 
-def test_prediction_ignores_falling_and_already_crossed(warehouse):
+def test_prediction_ignores_falling_and_says_already_crossed(warehouse):
     falling = [("down", END - timedelta(hours=h), "disk_usage", 40.0 + h * 0.2) for h in range(72)]
     over = [("over", END - timedelta(hours=h), "disk_usage", 95.0 - h * 0.01) for h in range(72)]
     load(warehouse, falling + over)
     with warehouse.connection() as conn:
         trends = predictions.measure(warehouse, conn, END, predictions.PredictionConfig())
     assert len(trends) == 2
-    assert predictions.findings(trends, {}, END, predictions.PredictionConfig(), {}) == []
+    found = predictions.findings(trends, {}, END, predictions.PredictionConfig(), {})
+    # Issue #12: once over the threshold there is no forecast of a future crossing; it says so.
+    assert [(f.affected_instances[0], f.evidence["state"]) for f in found] == [("over", "over_threshold")]
+    assert "eta" not in found[0].evidence and "hours_to_threshold" not in found[0].evidence

@@ -15,7 +15,7 @@ SCRIPT = "<script>alert('x')</script>"
 
 EVIDENCE: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     # kind: (insight_type, subject, metric, evidence)
-    "anomaly": ("anomaly", "prod-web-01", "memory", {
+    "anomaly": ("anomaly", "prod-web-01", "memory_usage", {
         "value": 93.4, "baseline_center": 61.2, "baseline_spread": 7.6, "z": 4.237, "method": "robust_z",
         "direction": "above", "tick": "2024-05-01T03:45:00+00:00",
         "series": [["2024-05-01T03:40:00+00:00", 60.1], ["2024-05-01T03:45:00+00:00", 93.4]],
@@ -23,17 +23,17 @@ EVIDENCE: dict[str, tuple[str, str, str, dict[str, Any]]] = {
                     "alerts": [{"severity": "critical", "metric": "memory", "message": "Memory above 90%",
                                 "at": "2024-05-01T03:46:00+00:00"}]},
     }),
-    "trend": ("pattern", "prod-web-01", "disk", {
+    "trend": ("pattern", "prod-web-01", "disk_usage", {
         "slope_per_hour": 0.42, "r2": 0.91, "p_value": 0.0001, "start_value": 40.0, "end_value": 50.1, "n": 24, "unit": "%",
     }),
-    "correlation": ("pattern", "prod-web-01", "cpu", {"metric_a": "cpu", "metric_b": "memory", "r": 0.87, "n": 288}),
-    "recurring_spike": ("pattern", "batch-worker-01", "cpu", {
-        "hour_of_day": 14, "days_elevated": 6, "days_observed": 7, "metrics": ["cpu"], "mean_excess": 23.5,
+    "correlation": ("pattern", "prod-web-01", "cpu_usage", {"metric_a": "cpu_usage", "metric_b": "memory_usage", "r": 0.87, "n": 288}),
+    "recurring_spike": ("pattern", "batch-worker-01", "cpu_usage", {
+        "hour_of_day": 14, "days_elevated": 6, "days_observed": 7, "metrics": ["cpu_usage"], "mean_excess": 23.5,
     }),
-    "recurring_alert": ("pattern", "prod-web-02", "disk", {
-        "metric": "disk", "count": 12, "days": 7, "severity": "warning", "example_message": "Disk usage 91% on /var",
+    "recurring_alert": ("pattern", "prod-web-02", "disk_usage", {
+        "metric": "disk_usage", "count": 12, "days": 7, "severity": "warning", "example_message": "Disk usage 91% on /var",
     }),
-    "prediction": ("prediction", "db-primary", "disk", {
+    "prediction": ("prediction", "db-primary", "disk_usage", {
         "current_value": 78.2, "slope_per_hour": 0.165, "r2": 0.97, "threshold": 90, "eta": "2024-05-04T00:00:00+00:00",
         "hours_to_threshold": 71.6, "hours_low": 60, "hours_high": 90, "forecast_24h": 82.2, "forecast_48h": 86.1,
     }),

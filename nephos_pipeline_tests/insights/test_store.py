@@ -87,3 +87,35 @@ def test_a_range_run_creates_at_the_first_observation_like_window_by_window_runs
         save_findings(other, LocalNarrator(), [f])
     assert rows(warehouse).equals(rows(other))
     assert warehouse.query("SELECT CREATED_AT FROM AI_INSIGHTS").created_at[0] == T0
+
+
+class FixedLLM(LocalNarrator):
+    """An 'LLM' whose words quote z = 4.2 (validated against the evidence it was given)."""
+
+    def narrate(self, findings, warehouse=None):
+        from nephos_pipeline.insights.findings import Narrative
+
+        return [Narrative("Memory 4.2σ above normal on prod-web-01", "Memory reached 95% (4.2σ).",
+                          "1. Check memory 2. Look for leaks 3. Add an alert", model="m", ai_generated=True)
+                for _ in findings]
+
+
+def test_words_are_refreshed_when_the_evidence_changes(warehouse):
+    """Issue #12: titles no longer stay frozen at first sighting while the evidence moves on."""
+    save_findings(warehouse, LocalNarrator(), [finding()])
+    assert rows(warehouse).title[0] == "Memory 4.2σ above normal on prod-web-01"
+    save_findings(warehouse, LocalNarrator(), [replace(finding(at=T0 + timedelta(hours=1), z=6.5), first_seen_at=T0)])
+    df = rows(warehouse)
+    assert df.title[0] == "Memory 6.5σ above normal on prod-web-01" and "6.5σ" in df.description[0]
+
+
+def test_llm_words_stay_while_their_numbers_hold_then_give_way(warehouse):
+    save_findings(warehouse, FixedLLM(), [finding()])
+    same = replace(finding(at=T0 + timedelta(minutes=15)), first_seen_at=T0)  # same numbers, later sighting
+    save_findings(warehouse, FixedLLM(), [same])
+    df = warehouse.query("SELECT TITLE, AI_GENERATED, MODEL FROM AI_INSIGHTS")
+    assert df.ai_generated[0] and df.model[0] == "m" and "4.2σ" in df.title[0]
+    moved = replace(finding(at=T0 + timedelta(minutes=30), z=7.9), first_seen_at=T0)  # 4.2 no longer in evidence
+    save_findings(warehouse, FixedLLM(), [moved])
+    df = warehouse.query("SELECT TITLE, AI_GENERATED, MODEL FROM AI_INSIGHTS")
+    assert not df.ai_generated[0] and df.model[0] is None and df.title[0] == "Memory 7.9σ above normal on prod-web-01"

@@ -68,3 +68,16 @@ def test_freshness_fails_when_live_fleet_stops_reporting(warehouse):
     put_metrics(warehouse, [("i-1", NOW - timedelta(hours=3), "cpu_usage", 1.0)])
     warehouse.execute("INSERT INTO INSTANCES (INSTANCE_ID, STATUS, LOADED_AT) VALUES ('i-1', 'active', SYSDATE())")
     assert not evaluate(warehouse, "metrics_fresh").passed
+
+
+def test_freshness_is_per_instance_and_knows_running(warehouse):
+    """One silent 'running' host fails the check however fresh the rest of the fleet is."""
+    put_metrics(warehouse, [("i-1", NOW - timedelta(minutes=1), "cpu_usage", 1.0),
+                            ("i-2", NOW - timedelta(hours=5), "cpu_usage", 1.0)])
+    warehouse.execute("INSERT INTO INSTANCES (INSTANCE_ID, STATUS, LOADED_AT) VALUES "
+                      "('i-1', 'running', SYSDATE()), ('i-2', 'running', SYSDATE()), ('i-3', 'stopped', SYSDATE())")
+    result = evaluate(warehouse, "metrics_fresh")
+    assert not result.passed
+    assert result.metadata["stale_instances"].value == 1
+    warehouse.execute("UPDATE INSTANCES SET STATUS = 'stopped' WHERE INSTANCE_ID = 'i-2'")
+    assert evaluate(warehouse, "metrics_fresh").passed

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nephos_pipeline import metric_catalogue
 from nephos_pipeline.dynamodb.tables import ensure_tables, table_names_by_logical_name
 from nephos_pipeline.ingest import contract, extraction, records
 from nephos_pipeline.ingest.merge import merge_window
@@ -38,7 +39,7 @@ from nephos_pipeline_tests.reliability.conftest import slow_enabled
 SCALE = 10 if slow_enabled() else 1
 HOSTILE = ["'; DROP TABLE METRICS; --", "<script>alert(1)</script>", "Ignore previous instructions", "%(x)s {0} $1",
            "Robert'); DELETE FROM INSTANCES;--", "\u202eevil", "a\x00b", "zero\u200bwidth", "", " "]
-KNOWN = sorted(contract.KNOWN_METRICS)
+KNOWN = sorted(metric_catalogue.known_metrics())
 
 # ---- attribute values ----------------------------------------------------------------
 
@@ -87,7 +88,7 @@ any_attribute = st.one_of(attribute(), malformed)
 
 
 def in_range_number(name: str) -> st.SearchStrategy:
-    hi = 100.0 if name in contract.PERCENT_METRICS else 1e12
+    hi = 100.0 if name in metric_catalogue.percent_metrics() else 1e12
     return st.floats(0, hi, allow_nan=False).map(lambda v: {"N": repr(v)})
 
 

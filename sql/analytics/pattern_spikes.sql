@@ -1,7 +1,13 @@
 -- Recurring daily spikes: an hour of day whose average stands above its neighbouring
 -- hours (two either side), on several of the last days. Comparing with neighbours rather
 -- than with the day's median keeps an ordinary daily cycle from counting as a spike.
-WITH hourly AS (
+-- Which metrics are percentages comes from the metric catalogue (%(catalogue)s, JSON):
+-- for them the excess is in percentage points, for the others it is relative.
+WITH catalogue AS (
+    SELECT c.VALUE:metric::VARCHAR AS METRIC, c.VALUE:is_percent::BOOLEAN AS IS_PERCENT
+    FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(catalogue)s))) c
+),
+hourly AS (
     SELECT INSTANCE_ID, METRIC, HOUR_START, AVG_VALUE
     FROM METRICS_HOURLY
     WHERE HOUR_START >= DATEADD(HOUR, -2, %(lookback_start)s::TIMESTAMP_NTZ)
@@ -19,15 +25,16 @@ neighbours AS (
 ),
 elevated AS (
     SELECT
-        INSTANCE_ID, METRIC, HOUR(HOUR_START) AS HOUR_OF_DAY, DATE_TRUNC('DAY', HOUR_START) AS DAY_START,
-        AVG_VALUE - NEIGHBOUR_AVG AS EXCESS
-    FROM neighbours
-    WHERE HOUR_START >= %(lookback_start)s::TIMESTAMP_NTZ
-      AND NEIGHBOUR_AVG IS NOT NULL
+        n.INSTANCE_ID, n.METRIC, HOUR(n.HOUR_START) AS HOUR_OF_DAY, DATE_TRUNC('DAY', n.HOUR_START) AS DAY_START,
+        n.AVG_VALUE - n.NEIGHBOUR_AVG AS EXCESS
+    FROM neighbours n
+    LEFT JOIN catalogue k ON k.METRIC = n.METRIC
+    WHERE n.HOUR_START >= %(lookback_start)s::TIMESTAMP_NTZ
+      AND n.NEIGHBOUR_AVG IS NOT NULL
       AND CASE
-            WHEN METRIC IN ('cpu_usage', 'memory_usage', 'disk_usage')
-                THEN AVG_VALUE - NEIGHBOUR_AVG >= %(min_excess_pct)s      -- percentage points
-            ELSE AVG_VALUE - NEIGHBOUR_AVG >= GREATEST(%(min_excess_abs)s, %(min_excess_rel)s * ABS(NEIGHBOUR_AVG))
+            WHEN COALESCE(k.IS_PERCENT, FALSE)
+                THEN n.AVG_VALUE - n.NEIGHBOUR_AVG >= %(min_excess_pct)s      -- percentage points
+            ELSE n.AVG_VALUE - n.NEIGHBOUR_AVG >= GREATEST(%(min_excess_abs)s, %(min_excess_rel)s * ABS(n.NEIGHBOUR_AVG))
           END
 )
 SELECT

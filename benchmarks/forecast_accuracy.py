@@ -1,0 +1,199 @@
+"""Time-to-threshold error of the prediction analysis on linear and accelerating growth.
+
+    python benchmarks/forecast_accuracy.py [--out forecast.json]
+
+Labelled series with a known crossing of the 90 % threshold are written at 1-minute
+resolution into METRICS of a fresh local warehouse; the same code the
+``prediction_insights`` asset runs (``predictions.measure`` + ``predictions.findings``)
+is called at every 6-hour partition end, as the schedule would. For each series:
+
+* **error at first report**: |forecast hours - true hours| / true hours at the first window
+  that forecasts the crossing (the figure a person acts on; targets 20 % linear, 30 %
+  accelerating, from issue #12);
+* every later forecast's error (median), and whether any window forecast a *future*
+  crossing once the value was already over (must be none).
+
+Growth shapes: linear (disk filling at 0.15-0.6 %/h) and accelerating (a memory leak
+from 60 % that speeds up: quadratic and exponential, reaching 95 % in 24-48 h, after a
+flat day and a half), each with a daily cycle and Gaussian noise, three seeds each.
+Our own curves, so this measures the fit, not realism; NAB has no labelled crossings.
+The ``72h_only`` row is the previous method (one straight line over 72 h) for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+import pandas as pd
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nephos_pipeline.analytics import predictions  # noqa: E402
+from nephos_pipeline.sql_files import load_sql  # noqa: E402
+from nephos_pipeline.warehouse.local import LocalWarehouse  # noqa: E402
+from nephos_pipeline.warehouse.schema import ensure_schema  # noqa: E402
+
+START = datetime(2026, 1, 5)
+STEP = timedelta(hours=6)
+THRESHOLD = 90.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    shape: str  # linear | quadratic | exponential
+    metric: str
+    hours: float  # hours from growth start to 90 %
+    flat_hours: float = 36.0
+    offset_minutes: int = 0  # shifts the crossing against the 6-hour grid
+    noise: float = 0.6
+    seed: int = 0
+
+    def curve(self, t_hours: np.ndarray) -> np.ndarray:
+        """Noise-free value at hours since START."""
+        g = np.clip(t_hours - self.flat_hours, 0.0, None)
+        if self.shape == "linear":
+            return 90.0 - 40.0 * (self.hours - g) / min(self.hours, 100.0)  # 40 points in 100 h at most
+        x = g / self.hours
+        if self.shape == "quadratic":
+            return 60.0 + 30.0 * x**2
+        return 60.0 + 30.0 * np.expm1(2.5 * x) / np.expm1(2.5)  # exponential
+
+    def crossing(self) -> datetime:
+        return START + timedelta(hours=self.flat_hours + self.hours)
+
+
+def scenarios(seeds: range = range(3)) -> list[Scenario]:
+    out = []
+    for seed in seeds:
+        for hours in (70.0, 120.0, 200.0):
+            out.append(Scenario(f"linear_{int(hours)}h_s{seed}", "linear", "disk_usage", hours, flat_hours=0.0,
+                                offset_minutes=97 * seed + 13, noise=0.3, seed=seed))
+        for shape in ("quadratic", "exponential"):
+            for hours in (24.0, 36.0, 48.0):
+                out.append(Scenario(f"{shape}_{int(hours)}h_s{seed}", shape, "memory_usage", hours,
+                                    offset_minutes=83 * seed + 29, seed=seed))
+    return out
+
+
+def frame(s: Scenario, iid: str) -> pd.DataFrame:
+    minutes = int((s.flat_hours + s.hours + 36) * 60)
+    start = START + timedelta(minutes=s.offset_minutes)
+    t = (np.arange(minutes) + s.offset_minutes) / 60.0
+    rng = np.random.default_rng(s.seed * 1000 + len(s.name))
+    daily = 1.5 * np.sin(2 * np.pi * (t % 24) / 24)
+    values = np.clip(s.curve(t) + daily + rng.normal(0, s.noise, minutes), 0, 100)
+    ts = pd.date_range(start, periods=minutes, freq="min").astype("datetime64[us]")
+    return pd.DataFrame({"INSTANCE_ID": iid, "TS": ts, "METRIC": s.metric, "VALUE": values, "LOADED_AT": ts})
+
+
+def _ends(first: datetime, last: datetime) -> list[datetime]:
+    out, t = [], first
+    while t <= last:
+        out.append(t)
+        t += STEP
+    return out
+
+
+def replay(warehouse: LocalWarehouse, cases: dict[str, Scenario], config: predictions.PredictionConfig,
+           last: datetime) -> dict[str, list[tuple[datetime, dict]]]:
+    """instance -> [(window_end, evidence)] of every prediction finding, as the schedule would see them."""
+    seen: dict[str, list[tuple[datetime, dict]]] = {iid: [] for iid in cases}
+    for end in _ends(START + timedelta(hours=24), last):
+        with warehouse.connection() as conn:
+            trends = predictions.measure(warehouse, conn, end, config)
+        for f in predictions.findings(trends, {}, end, config, {}):
+            seen[f.affected_instances[0]].append((end, dict(f.evidence)))
+    return seen
+
+
+def score(case: Scenario, observed: list[tuple[datetime, dict]]) -> dict:
+    crossing = case.crossing()
+    forecasts = [(end, ev) for end, ev in observed if ev.get("state") == "forecast" and end < crossing]
+    errors = []
+    for end, ev in forecasts:
+        true_hours = (crossing - end).total_seconds() / 3600
+        errors.append(abs(ev["hours_to_threshold"] - true_hours) / true_hours)
+    late = [end for end, ev in observed if ev.get("state") == "forecast" and end > crossing + timedelta(hours=1)]
+    over = [end for end, ev in observed if ev.get("state") == "over_threshold"]
+    first = forecasts[0] if forecasts else None
+    return {
+        "shape": case.shape, "true_hours_of_growth": case.hours,
+        "first_report_error": round(errors[0], 3) if errors else None,
+        "first_report_hours_before_crossing": round((crossing - first[0]).total_seconds() / 3600, 1) if first else None,
+        "first_report_fit": first[1].get("fit") if first else None,
+        "median_error": round(median(errors), 3) if errors else None,
+        "future_crossing_after_over": len(late), "said_over_threshold": bool(over),
+    }
+
+
+def summarise(rows: dict[str, dict]) -> dict:
+    out = {}
+    for group in ("linear", "accelerating"):
+        chosen = [r for r in rows.values() if (r["shape"] == "linear") == (group == "linear")]
+        firsts = [r["first_report_error"] for r in chosen if r["first_report_error"] is not None]
+        out[group] = {
+            "series": len(chosen), "reported": len(firsts),
+            "first_report_error_median": round(median(firsts), 3) if firsts else None,
+            "first_report_error_max": round(max(firsts), 3) if firsts else None,
+            "first_report_within_target": sum(e <= (0.2 if group == "linear" else 0.3) for e in firsts),
+            "median_error_all_reports": round(median([r["median_error"] for r in chosen if r["median_error"] is not None]), 3)
+            if firsts else None,
+            "future_crossing_after_over": sum(r["future_crossing_after_over"] for r in chosen),
+            "said_over_threshold": sum(r["said_over_threshold"] for r in chosen),
+        }
+    return out
+
+
+TUNED_SEEDS, HELD_OUT_SEEDS = range(3), range(3, 6)
+
+
+def forecast_accuracy(seeds: range = TUNED_SEEDS) -> dict:
+    """The benchmark: per-method summaries (current and the 72 h-only baseline) and per-series rows.
+
+    The prediction settings were chosen on seeds 0-2; seeds 3-5 (other noise, other
+    offsets against the 6-hour grid) are the held-out check.
+    """
+    cases = {f"f-{i:03d}": s for i, s in enumerate(scenarios(seeds))}
+    with tempfile.TemporaryDirectory(prefix="nephos-forecast-") as tmp:
+        warehouse = LocalWarehouse(path=str(Path(tmp) / "warehouse"))
+        ensure_schema(warehouse)
+        with warehouse.connection() as conn:
+            warehouse.write_frame(conn, pd.concat([frame(s, iid) for iid, s in cases.items()]), "METRICS")
+        warehouse.execute_script(load_sql("views/rollups.sql"))
+        last = max(s.crossing() for s in cases.values()) + timedelta(hours=24)
+        methods = {"two_fits": predictions.PredictionConfig(),
+                   "72h_only": replace(predictions.PredictionConfig(), recent_min_points=10**6)}
+        result: dict = {"threshold": THRESHOLD, "step_hours": STEP.total_seconds() / 3600, "seeds": list(seeds),
+                        "targets": {"linear_first_report_error": 0.2, "accelerating_first_report_error": 0.3}}
+        for name, config in methods.items():
+            seen = replay(warehouse, cases, config, last)
+            rows = {f"{iid}:{s.name}": score(s, seen[iid]) for iid, s in cases.items()}
+            result[name] = {"summary": summarise(rows), "series": rows}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--held-out", action="store_true", help="seeds 3-5 instead of the tuning seeds 0-2")
+    args = parser.parse_args(argv)
+    result = forecast_accuracy(HELD_OUT_SEEDS if args.held_out else TUNED_SEEDS)
+    text = json.dumps(result, indent=2, default=str)
+    if args.out:
+        args.out.write_text(text)
+    print(json.dumps({k: v["summary"] for k, v in result.items() if isinstance(v, dict) and "summary" in v}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
