@@ -216,8 +216,10 @@ def test_deployment_stack(tmp_path: Path, dynamodb_tables: DynamoDBTables, monke
             with warehouse.connection() as held:  # this process now holds the DuckDB file
                 held.cursor().execute("SELECT 1")
                 failing = _launch(gql, "pattern_job", hour_key)
+                # STARTED (its worker is executing steps), not merely STARTING: the runs launched next
+                # must reach the warehouse after it, so none of them waits as long as it does.
                 stack.wait_for("the failing run to start", lambda: instance.get_run_by_id(failing).status
-                               != DagsterRunStatus.QUEUED, 120, procs)
+                               in (DagsterRunStatus.STARTED, DagsterRunStatus.FAILURE), 180, procs)
                 first = _launch(gql, "sync_hourly_job", hour_key, {"nephos/trigger": "dynamodb-stream"})
                 second = _launch(gql, "sync_hourly_job", hour_key, {"nephos/trigger": "schedule"})
                 other = _launch(gql, "sync_instances_job")
