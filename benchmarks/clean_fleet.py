@@ -1,4 +1,4 @@
-"""A simulated healthy fleet (daily cycles, noise, no incidents) to count false insights.
+"""A simulated healthy fleet (realistic profile, no incidents) to count false insights.
 
 Why: NAB says how detectors do on labelled incidents; a healthy fleet says how often they
 cry wolf on the daily cycles every server has. Any insight here is a false one. The
@@ -17,12 +17,13 @@ INSTANCES = 4
 DAYS = 14
 SEED = 20240601
 START = datetime(2024, 6, 3, tzinfo=UTC)  # a Monday, midnight UTC
+PROFILE = "realistic"  # office hours, weekends, bursts, heavy tails, batch windows (see the simulator)
 
 
 def clean_fleet_frame(instances: int = INSTANCES, days: int = DAYS, seed: int = SEED) -> tuple[pd.DataFrame, str]:
     """(METRICS-shaped frame with upper-case columns, source name) for the healthy fleet."""
     try:
-        return _from_simulator(instances, days, seed), "nephos_pipeline.simulator (scenarios off)"
+        return _from_simulator(instances, days, seed), f"nephos_pipeline.simulator ({PROFILE} profile, scenarios off)"
     except ImportError:
         return _synthesised(instances, days, seed), "benchmarks.clean_fleet synthesised"
 
@@ -31,7 +32,8 @@ def _from_simulator(instances: int, days: int, seed: int) -> pd.DataFrame:
     from nephos_pipeline.simulator.fleet import FleetModel
     from nephos_pipeline.simulator.spec import FleetSpec
 
-    spec = FleetSpec(start=START, end=START + timedelta(days=days), instances=instances, seed=seed, scenarios=False)
+    spec = FleetSpec(start=START, end=START + timedelta(days=days), instances=instances, seed=seed, scenarios=False,
+                     profile=PROFILE)
     frames = []
     for host, frame in FleetModel(spec).windows(spec.start_ms, spec.end_ms):
         sent = frame.sent

@@ -37,6 +37,26 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def fleet_table(results: dict) -> str:
+    """The labelled realistic fleet: one row per detector, per seed found / false alarms."""
+    fleet = results.get("realistic_fleet")
+    if not fleet:
+        return ""
+    seeds = list(fleet["seeds"])
+    held = {str(s) for s in fleet.get("held_out_seeds", [])}
+    header = ["detector"] + [f"seed {s}{' (held out)' if s in held else ''}: found / false per healthy instance-week"
+                             " / insights per found incident" for s in seeds]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name in fleet["seeds"][seeds[0]]:
+        cells = [f"**{name}** (default)" if name == results["default"] else name]
+        for seed in seeds:
+            row = fleet["seeds"][seed][name]
+            cells.append(f"{row['found']}/{row['incidents']} / {row['false_per_healthy_instance_week']:.2f}"
+                         f" / {row['insights_per_found_incident']}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot_series(corpus: list[NabSeries], runs: dict[str, dict[str, list[pd.Timestamp]]], folder: Path) -> None:
     """One PNG per series: values, label windows (shaded), labels, probation, detections per detector."""
     import matplotlib

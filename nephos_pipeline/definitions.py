@@ -15,6 +15,7 @@ from nephos_pipeline.analytics.assets import build_analytics_assets
 from nephos_pipeline.ingest.assets import build_ingest_assets
 from nephos_pipeline.orchestration import build_orchestration
 from nephos_pipeline.partitions import Partitions
+from nephos_pipeline.reconcile.assets import build_reconciliation_assets
 from nephos_pipeline.resources import build_resources
 
 
@@ -23,7 +24,7 @@ def build_definitions() -> dg.Definitions:
     with warnings.catch_warnings():
         # backfill_policy is marked beta; we rely on it knowingly (see README, Orchestration).
         warnings.simplefilter("ignore", dg.BetaWarning)
-        assets = [*build_ingest_assets(parts), *build_analytics_assets(parts)]
+        assets = [*build_ingest_assets(parts), *build_analytics_assets(parts), *build_reconciliation_assets(parts)]
         orchestration = build_orchestration(parts, assets)
     # The embedded warehouse is one DuckDB file that one process writes at a time, so local
     # runs execute their steps in the run's own process: no per-step subprocess that

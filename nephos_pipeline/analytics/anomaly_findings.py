@@ -27,12 +27,13 @@ from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.warehouse import Warehouse
 
 TICK = timedelta(minutes=15)
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
 CONTEXT_WINDOW = timedelta(hours=1)
 
 
 def prior_state(warehouse: Warehouse, conn: Any, first_tick: datetime) -> dict[tuple[str, str], Incident]:
     df = warehouse.query(
-        "SELECT EVIDENCE:incident AS INCIDENT FROM AI_INSIGHTS "
+        "SELECT EVIDENCE:incident AS INCIDENT, EVIDENCE:members AS MEMBERS FROM AI_INSIGHTS "
         "WHERE INSIGHT_TYPE = 'anomaly' AND CREATED_AT < %(t)s::TIMESTAMP_NTZ "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY AFFECTED_INSTANCES[0]::VARCHAR, METRIC ORDER BY CREATED_AT DESC) = 1",
         {"t": first_tick},
@@ -40,14 +41,22 @@ def prior_state(warehouse: Warehouse, conn: Any, first_tick: datetime) -> dict[t
     )
     state: dict[tuple[str, str], Incident] = {}
     cap = first_tick - TICK
-    for raw in df.incident if not df.empty else []:
-        data = json.loads(raw) if isinstance(raw, str) else raw
+    records = []
+    for raw, members in zip(df.incident, df.members, strict=True) if not df.empty else []:
+        records.append(json.loads(raw) if isinstance(raw, str) else raw)
+        records += (json.loads(members) if isinstance(members, str) else members) or []
+    for data in records:
         if not data:
             continue
+        data = dict(data)
         data["first_tick"] = pd.Timestamp(data["first_tick"]).to_pydatetime()
         data["last_tick"] = min(pd.Timestamp(data["last_tick"]).to_pydatetime(), cap)
+        if data.get("held_tick"):
+            data["held_tick"] = min(pd.Timestamp(data["held_tick"]).to_pydatetime(), cap)
         inc = Incident(**data)
-        state[(inc.instance_id, inc.metric)] = inc
+        known = state.get((inc.instance_id, inc.metric))
+        if known is None or inc.first_tick >= known.first_tick:
+            state[(inc.instance_id, inc.metric)] = inc
     return state
 
 
@@ -92,21 +101,34 @@ def _context(alerts: pd.DataFrame, deploys: pd.DataFrame, inc: Incident) -> dict
     }
 
 
-def finding_for(event: IncidentEvent, names: dict[str, str], context: dict, series: list) -> Finding:
+def _record(inc: Incident) -> dict[str, Any]:
+    return {k: (iso(v) if isinstance(v, datetime) else v) for k, v in asdict(inc).items()}
+
+
+def finding_for(event: IncidentEvent, names: dict[str, str], context: dict, series: list,
+                members: list[Incident] | None = None) -> Finding:
+    """One insight per host incident: the first metric's numbers, the others as ``related``."""
     inc = event.incident
-    record = {k: (iso(v) if isinstance(v, datetime) else v) for k, v in asdict(inc).items()}
+    members = [m for m in (members or []) if m.fingerprint != inc.fingerprint]
     return Finding(
         kind="anomaly", insight_type="anomaly", fingerprint=inc.fingerprint,
-        severity=detector.severity_for(inc.peak_z),
+        severity=max((detector.severity_for(i.peak_z, i.peak_value, i.usual_level) for i in [inc, *members]),
+                     key=SEVERITY_ORDER.index),
         confidence=detector.confidence_for(inc.peak_z, inc.baseline_points),
         affected_instances=(inc.instance_id,), subject=names.get(inc.instance_id, inc.instance_id),
         metric=inc.metric, window_start=inc.first_tick - TICK, window_end=event.tick,
         evidence={
             "value": rounded(inc.peak_value, 3), "baseline_center": rounded(inc.baseline_centre, 3),
             "baseline_spread": rounded(inc.baseline_spread, 4), "z": rounded(inc.peak_z, 2),
-            "method": detector.DEFAULT.method, "direction": "above" if inc.direction == "high" else "below",
-            "tick": iso(inc.first_tick), "last_tick": iso(inc.last_tick), "flagged_ticks": inc.flagged_ticks,
-            "context": context, "series": series, "incident": record,
+            "method": inc.method, "direction": "above" if inc.direction == "high" else "below",
+            "tick": iso(inc.first_tick), "last_tick": iso(max(i.seen_tick for i in [inc, *members])),
+            "flagged_ticks": inc.flagged_ticks, "metrics": [inc.metric, *(m.metric for m in members)],
+            "related": [{"metric": m.metric, "value": rounded(m.peak_value, 3), "z": rounded(m.peak_z, 2),
+                         "baseline_center": rounded(m.baseline_centre, 3),
+                         "direction": "above" if m.direction == "high" else "below", "tick": iso(m.first_tick)}
+                        for m in members],
+            "context": context, "series": series, "incident": _record(inc),
+            "members": [_record(m) for m in members],
         },
         first_seen_at=inc.first_tick,
     )
@@ -116,14 +138,17 @@ def analyse(warehouse: Warehouse, first_tick: datetime, last_tick: datetime,
             config: detector.DetectorConfig = detector.DEFAULT) -> tuple[list[Finding], dict[str, Any]]:
     """Findings for every tick in [first_tick, last_tick], plus run statistics."""
     with warehouse.connection() as conn:
-        scores = detector.score_ticks(warehouse, conn, first_tick, last_tick)
+        # A few ticks before the range too: persistence rules look at the previous windows.
+        scores = detector.score_ticks(warehouse, conn, first_tick - detector.LOOKBACK_TICKS * TICK, last_tick)
         flagged = detector.flag(scores, config)
+        flagged = flagged[flagged["tick"] >= pd.Timestamp(first_tick)]
         state = prior_state(warehouse, conn, first_tick)
         ticks = list(pd.date_range(first_tick, last_tick, freq=TICK).to_pydatetime())
-        events, _ = incidents.advance(state, flagged, ticks)
+        events, _ = incidents.advance(state, flagged, ticks, levels=scores)
         known = expected_spikes(warehouse, conn, first_tick, last_tick) if events else []
         expected = {e.incident.fingerprint for e in events if _is_expected(e.incident, known)}
-        events = [e for e in events if e.incident.fingerprint not in expected]
+        events = [e for e in events if e.incident.fingerprint not in expected
+                  and e.incident.group_fingerprint not in expected]
         stats = {"ticks": len(ticks), "series_scored": int(scores[["instance_id", "metric"]].drop_duplicates().shape[0])
                  if not scores.empty else 0, "ticks_flagged": len(flagged), "events": len(events),
                  "expected_recurring_spikes_skipped": len(expected)}
@@ -134,12 +159,31 @@ def analyse(warehouse: Warehouse, first_tick: datetime, last_tick: datetime,
         alerts = ctx.alerts_between(warehouse, conn, lo, last_tick + CONTEXT_WINDOW)
         deploys = ctx.deployments_between(warehouse, conn, lo, last_tick)
         series = ctx.hourly_series(warehouse, conn, lo - timedelta(hours=22), last_tick)
-    latest: dict[str, IncidentEvent] = {}
-    for event in events:  # several events per incident in a range: the last one carries it
-        latest[event.incident.fingerprint] = event
-    findings = [
-        finding_for(e, names, _context(alerts, deploys, e.incident),
-                    series.get((e.incident.instance_id, e.incident.metric), [])[-24:])
-        for e in latest.values()
-    ]
-    return findings, stats
+    return _host_findings(events, state, names, alerts, deploys, series), stats
+
+
+def _host_findings(events: list[IncidentEvent], prior: dict, names: dict[str, str], alerts: pd.DataFrame,
+                   deploys: pd.DataFrame, series: dict) -> list[Finding]:
+    """One finding per host incident and tick it changed at, as tick-by-tick runs store it.
+
+    A host incident is its first metric's incident plus the metrics that joined it; each
+    finding carries them as they stood at that tick, and the store keeps the creation
+    (words) and the latest (numbers) of one fingerprint.
+    """
+    latest = {inc.fingerprint: inc for inc in prior.values()}
+    by_tick: dict[tuple[str, datetime], IncidentEvent] = {}
+    for event in events:
+        by_tick[(event.incident.group_fingerprint, event.tick)] = event
+    findings = []
+    for event in events:
+        latest[event.incident.fingerprint] = event.incident
+        group = event.incident.group_fingerprint
+        if by_tick.get((group, event.tick)) is not event:
+            continue  # a later event of this host incident at the same tick carries it
+        members = [m for m in latest.values() if m.group_fingerprint == group]
+        head = latest.get(group, event.incident)
+        findings.append(finding_for(IncidentEvent(event.kind, event.tick, head), names,
+                                    _context(alerts, deploys, head),
+                                    series.get((head.instance_id, head.metric), [])[-24:],
+                                    [m for m in members if m.fingerprint != head.fingerprint]))
+    return findings

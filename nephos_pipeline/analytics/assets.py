@@ -106,8 +106,10 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
                 stats = patterns.measure(warehouse, conn, window_end, config)
                 names = ctx.host_names(warehouse, conn)
                 series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=24), window_end)
+                explained = patterns.explained_shifts(warehouse, conn, window_end - timedelta(hours=config.window_hours),
+                                                      window_end)
             correlations += len(stats.correlations)
-            findings += patterns.findings(stats, names, window_end, config, series)
+            findings += patterns.findings(stats, names, window_end, config, series, explained)
         result = save_findings(warehouse, narrator, findings)
         return MaterializeResult(metadata=insights_metadata(result, len(findings), {"strong_correlations": correlations}))
 

@@ -84,8 +84,22 @@ def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: Patte
     )
 
 
+def explained_shifts(warehouse: Warehouse, conn: Any, window_start: datetime,
+                     window_end: datetime) -> frozenset[tuple[str, str, str]]:
+    """(instance, metric, 'rising'/'falling') already told by an anomaly insight in the window.
+
+    Why: a level shift (a resize) is one anomaly insight; the line fitted through the step
+    would otherwise also be a "falling" trend insight for the same change.
+    """
+    rows = warehouse.query(load_sql("analytics/anomaly_directions.sql"),
+                           {"window_start": window_start, "window_end": window_end}, conn)
+    way = {"above": "rising", "below": "falling"}
+    return frozenset((r.instance_id, r.metric, way[r.direction]) for r in rows.itertuples(index=False)
+                     if r.direction in way)
+
+
 def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime, end: datetime,
-                    config: PatternConfig, series) -> list[Finding]:
+                    config: PatternConfig, series, explained: frozenset = frozenset()) -> list[Finding]:
     out = []
     for row in stats.trends.itertuples(index=False):
         se, p = slope_stats(row.n, row.sxx, row.syy, row.sxy)
@@ -102,6 +116,8 @@ def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime,
         if not big or (change > 0) != (slope > 0):
             continue
         direction = "rising" if slope > 0 else "falling"
+        if (row.instance_id, row.metric, direction) in explained:
+            continue  # a level shift already reported as one anomaly insight
         out.append(Finding(
             kind="trend", insight_type="pattern",
             fingerprint=fingerprint("trend", row.instance_id, row.metric, direction),
@@ -157,7 +173,7 @@ def _with_correlations(f: Finding, corr_lookup: dict[tuple[str, str, str], float
 
 
 def findings(stats: PatternStats, names: dict[str, str], window_end: datetime, config: PatternConfig,
-             series: dict[tuple[str, str], list]) -> list[Finding]:
+             series: dict[tuple[str, str], list], explained: frozenset = frozenset()) -> list[Finding]:
     """Turn measured pattern statistics into findings (deterministic order)."""
     start = window_end - timedelta(hours=config.window_hours)
     corr_lookup = {}
@@ -166,7 +182,8 @@ def findings(stats: PatternStats, names: dict[str, str], window_end: datetime, c
         if r is not None:
             corr_lookup[(row.instance_id, row.metric_a, row.metric_b)] = r
             corr_lookup[(row.instance_id, row.metric_b, row.metric_a)] = r
-    trends = [_with_correlations(f, corr_lookup) for f in _trend_findings(stats, names, start, window_end, config, series)]
+    trends = [_with_correlations(f, corr_lookup)
+              for f in _trend_findings(stats, names, start, window_end, config, series, explained)]
     spikes = _spike_findings(stats, names, start, window_end, config, series, corr_lookup)
     # Correlations are not insights of their own: they are folded into the trend or
     # recurring spike they explain (evidence 'correlated_with' / 'correlation'), so one

@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--instances", type=int, default=8, help="fleet size (default 8)")
     p.add_argument("--days", type=float, default=7, help="days of history (default 7)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--profile", choices=("realistic", "classic"), default="realistic",
+                   help="healthy-host shape (default realistic: office hours, weekends, bursts, batch windows)")
     p.add_argument("--end", default=None, help="end of the simulated history, ISO 8601 UTC (default: now)")
     p.add_argument("--home", default=None, help="state folder (default $NEPHOS_HOME or ./.nephos)")
     p.set_defaults(func=run)
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     home = settings.nephos_home()
     home.mkdir(parents=True, exist_ok=True)
     end = datetime.fromisoformat(args.end).replace(tzinfo=UTC) if args.end else datetime.now(UTC)
-    spec = FleetSpec.last_days(args.days, end=end, instances=args.instances, seed=args.seed)
+    spec = FleetSpec.last_days(args.days, end=end, instances=args.instances, seed=args.seed, profile=args.profile)
     names = settings.TableNames.from_env()
     _say(f"NEPHOS_HOME={home}", started)
 

@@ -4,6 +4,9 @@ Checks, in order: the three DynamoDB tables exist, are readable and have streams
 warehouse connects and the role can create and MERGE; the configured LLM answers one tiny
 completion (model and latency reported, as the seed's Cortex check does). Exit code 1 if
 any check fails. Nothing is written except a session-scoped temporary table.
+
+``--only warehouse,llm`` checks a subset, e.g. a Snowflake account before the DynamoDB side
+exists; a check left out is reported as skipped, never as passed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,20 @@ PROBE_SQL = (
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("doctor", help="check DynamoDB, the warehouse and the LLM configuration",
                               description=__doc__.splitlines()[0])
+    p.add_argument("--only", type=_sections, default=SECTIONS, metavar="SECTIONS",
+                   help="comma-separated subset of: dynamodb, warehouse, llm (default: all)")
     p.set_defaults(func=run)
+
+
+SECTIONS = ("dynamodb", "warehouse", "llm")
+
+
+def _sections(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip().lower() for part in text.split(",") if part.strip())
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    return chosen
 
 
 def _check(name: str, fn: Callable[[], str], results: list[bool]) -> None:
@@ -68,29 +84,32 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with initialized(build_resources()) as resources:
-            return _run_checks(resources)
+            return _run_checks(resources, getattr(args, "only", SECTIONS))
     except Exception as exc:  # noqa: BLE001 - e.g. SNOWFLAKE_ACCOUNT unset: say so, exit 1
         print(f"  FAIL  configuration: {type(exc).__name__}: {str(exc).splitlines()[0][:800] if str(exc) else ''}")
         return 1
 
 
-def _run_checks(resources: dict[str, Any]) -> int:
+def _run_checks(resources: dict[str, Any], only: tuple[str, ...] = SECTIONS) -> int:
     dynamodb, warehouse, narrator = resources["dynamodb"], resources["warehouse"], resources.get("narrator")
     results: list[bool] = []
     print(f"DynamoDB ({dynamodb.describe()}):")
-    try:
-        client, streams = dynamodb.client(), dynamodb.streams_client()
-        for table in (dynamodb.metrics_table, dynamodb.alerts_table, dynamodb.instances_table):
-            _check(f"table {table}", lambda t=table: check_table(client, streams, t), results)
-    except Exception as exc:  # noqa: BLE001 - e.g. no credentials configured
-        results.append(False)
-        print(f"  FAIL  client: {type(exc).__name__}: {exc}")
+    if "dynamodb" not in only:
+        print("  skip  not asked for (--only)")
+    else:
+        _check_dynamodb(dynamodb, results)
     print("Warehouse:")
-    _check("connect, create, merge", lambda: check_warehouse(warehouse), results)
+    if "warehouse" not in only:
+        print("  skip  not asked for (--only)")
+    else:
+        _check("connect, create, merge", lambda: check_warehouse(warehouse), results)
     print("LLM:")
-    if narrator is None:
+    warehouse_failed = "warehouse" in only and not results[-1]
+    if "llm" not in only:
+        print("  skip  not asked for (--only)")
+    elif narrator is None:
         print("  skip  no narrator configured")
-    elif getattr(narrator, "backend", "") == "cortex" and not results[-1]:
+    elif getattr(narrator, "backend", "") == "cortex" and warehouse_failed:
         print("  skip  Cortex runs in the warehouse, which did not connect")
     else:
         def ping() -> str:
@@ -99,5 +118,15 @@ def _run_checks(resources: dict[str, Any]) -> int:
 
         _check("tiny completion", ping, results)
     failed = results.count(False)
-    print(f"\n{len(results) - failed} passed, {failed} failed")
+    print(f"\n{len(results) - failed} passed, {failed} failed, {len(SECTIONS) - len(set(only))} section(s) skipped")
     return 1 if failed else 0
+
+
+def _check_dynamodb(dynamodb: Any, results: list[bool]) -> None:
+    try:
+        client, streams = dynamodb.client(), dynamodb.streams_client()
+        for table in (dynamodb.metrics_table, dynamodb.alerts_table, dynamodb.instances_table):
+            _check(f"table {table}", lambda t=table: check_table(client, streams, t), results)
+    except Exception as exc:  # noqa: BLE001 - e.g. no credentials configured
+        results.append(False)
+        print(f"  FAIL  client: {type(exc).__name__}: {exc}")

@@ -36,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="end of the history, ISO 8601, naive = UTC (default: now, floored to the minute)")
     p.add_argument("--no-scenarios", dest="scenarios", action="store_false",
                    help="ordinary hosts only, without the planted incidents")
+    p.add_argument("--profile", choices=("realistic", "classic"), default="realistic",
+                   help="healthy-host shape: realistic (office hours, weekends, bursts; default) or classic (cosine)")
     p.add_argument("--live", action="store_true", help="after the backfill, keep writing current items")
     p.add_argument("--rate", type=float, default=1.0, help="live: reports per minute per instance (default 1)")
     p.add_argument("--speed", type=float, default=1.0,
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     names = TableNames.from_env()
     try:
         spec = FleetSpec.last_days(args.days, end=args.end, instances=args.instances, seed=args.seed,
-                                   scenarios=args.scenarios)
+                                   scenarios=args.scenarios, profile=args.profile)
         client = make_client(endpoint, args.region or settings.region())
         if args.create_tables:
             from nephos_pipeline.dynamodb.tables import ensure_tables

@@ -13,6 +13,7 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
+    Config,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -29,6 +30,12 @@ from nephos_pipeline.warehouse.schema import ensure_schema
 
 GROUP_EXTRACT = "extract"
 GROUP_WAREHOUSE = "warehouse"
+
+
+class RawMetricsConfig(Config):
+    """Set by the change sensor: ids with items in the hour that the Instances table lacks."""
+
+    unregistered_instance_ids: list[str] = []
 
 
 def _now() -> datetime:
@@ -56,12 +63,15 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
         backfill_policy=policy,
         pool=pool("raw_metrics"),
         deps=[raw_instances],
-        description="Metrics items per hour: a Query per instance over the window, landed with rejects.",
+        description="Metrics items per hour: a Query per instance (registered or known to report) over the window, "
+                    "landed with rejects.",
     )
-    def raw_metrics(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
+    def raw_metrics(context: AssetExecutionContext, config: RawMetricsConfig, warehouse: Warehouse,
+                    dynamodb: DynamoDBResource) -> MaterializeResult:
         ensure_schema(warehouse)
         start, end = window_of(context)
-        result = extraction.extract_metrics(warehouse, dynamodb, start, end, _now(), log=context.log)
+        result = extraction.extract_metrics(warehouse, dynamodb, start, end, _now(), log=context.log,
+                                            stream_ids=config.unregistered_instance_ids)
         return MaterializeResult(metadata=result.metadata())
 
     @asset(

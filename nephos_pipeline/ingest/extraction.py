@@ -9,12 +9,14 @@ of the client CPU of an hourly sync of 48 instances; see docs/benchmarks.md, Ext
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from nephos_pipeline.dynamodb import extract as ddb
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
+from nephos_pipeline.ingest import instance_ids as known_ids
 from nephos_pipeline.ingest import landing, records
 from nephos_pipeline.ingest.records import Batch
 from nephos_pipeline.warehouse import Warehouse
@@ -32,6 +34,7 @@ class ExtractResult:
     rows_landed: int = 0
     requests: int = 0
     instances_queried: int = 0
+    unregistered: list[str] = field(default_factory=list)  # ids read that are not in the Instances table
 
     def metadata(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}
@@ -50,6 +53,10 @@ class ExtractResult:
         }
         if self.instances_queried:
             meta["instances_queried"] = self.instances_queried
+            meta["unregistered_instances_read"] = len(self.unregistered)
+        if self.unregistered:
+            meta["unregistered_instance_ids"] = ", ".join(self.unregistered[:20]) + (
+                f" (+{len(self.unregistered) - 20} more)" if len(self.unregistered) > 20 else "")
         if self.window_start is not None:
             meta["window_start"] = self.window_start.isoformat()
             meta["window_end"] = self.window_end.isoformat() if self.window_end else None
@@ -74,16 +81,28 @@ def extract_metrics(
     extracted_at: datetime,
     log: Any = _log,
     workers: int = 4,
+    stream_ids: Sequence[str] = (),
 ) -> ExtractResult:
+    """Query every instance that may hold items in ``[start, end)`` and land what they hold.
+
+    The instances are the registered ones, the ids already known to report near the window
+    (``instance_ids``), and ``stream_ids``: unregistered ids the change sensor saw in it.
+    """
     client = dynamodb.client()
     table = dynamodb.metrics_table
-    ids = instance_ids(client, dynamodb.instances_table)
-    result = ExtractResult("metrics", start, end, instances_queried=len(ids))
+    registered = instance_ids(client, dynamodb.instances_table)
     with warehouse.connection() as conn:
+        known = known_ids.near_window(warehouse, conn, start, end)
+        ids = sorted({*registered, *known, *stream_ids})
+        result = ExtractResult("metrics", start, end, instances_queried=len(ids))
+        seen: dict[str, known_ids.SeenRange] = {}
         landing.create_stage(warehouse, conn, landing.METRICS)
         pending = Batch()
-        for _iid, items, stats in ddb.query_metrics(client, table, ids, start, end, workers):
+        for iid, items, stats in ddb.query_metrics(client, table, ids, start, end, workers):
             result.requests += stats.requests
+            for item in items:
+                if (ms := known_ids.item_ms(item)) is not None:
+                    known_ids.widen(seen, iid, ms)
             batch = records.metric_rows(items)
             pending.rows += batch.rows
             batch.rows = []  # rows wait in ``pending`` until staged; counts and rejects are kept
@@ -95,10 +114,16 @@ def extract_metrics(
         result.rows_landed = landing.swap_window(
             warehouse, conn, landing.METRICS, result.batch.rejects, start, end, extracted_at
         )
+        found_by = {iid: "stream" for iid in stream_ids}
+        known_ids.record(warehouse, conn, seen, registered, found_by, extracted_at, known)
+    result.unregistered = sorted(set(seen) - set(registered))
     log.info(
         "metrics %s..%s: %d items from %d instances, %d rejected",
         start, end, result.batch.items, len(ids), len(result.batch.rejects),
     )
+    if result.unregistered:
+        log.warning("metrics %s..%s: items from %d unregistered instance id(s): %s",
+                    start, end, len(result.unregistered), ", ".join(result.unregistered[:20]))
     return result
 
 

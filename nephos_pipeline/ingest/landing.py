@@ -98,3 +98,25 @@ def swap_window(
         cur.execute(load_sql("load/clear_rejects.sql"), params)
         cur.execute(load_sql("load/land_rejects.sql"), params)
     return landed
+
+
+def replace_rejects(
+    warehouse: Warehouse,
+    conn: Any,
+    source_table: str,
+    rejects: list[Reject],
+    window_start: datetime | None,
+    window_end: datetime | None,
+    rejected_at: datetime,
+) -> None:
+    """Replace one window's rejects without touching landing rows, in one transaction.
+
+    For items no extract window reads (the reconciliation's out-of-range metric items,
+    stored with no window): re-running replaces them, so items since deleted disappear.
+    """
+    _stage_rejects(warehouse, conn, rejects)
+    params = {"window_start": window_start, "window_end": window_end, "extracted_at": rejected_at,
+              "source_table": source_table}
+    with warehouse.transaction(conn) as cur:
+        cur.execute(load_sql("load/clear_rejects.sql"), params)
+        cur.execute(load_sql("load/land_rejects.sql"), params)

@@ -64,6 +64,14 @@ def _named_deployments(context: Mapping[str, Any], f: Finding) -> Mapping[str, A
     return {**context, "deployments": named}
 
 
+def _related(ev: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Other metrics of the same host incident (one insight names them all), at most 3."""
+    related = ev.get("related")
+    if not isinstance(related, list | tuple):
+        return []
+    return [r for r in related if isinstance(r, Mapping) and isinstance(r.get("metric"), str)][:3]
+
+
 def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
     label, place, name = metric_label(f.metric), where(f.subject), host(f.subject)
     z, value = num(ev, "z"), num(ev, "value")
@@ -71,7 +79,9 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
     direction = ev.get("direction") if ev.get("direction") in ("above", "below") else None
     direction = direction or (None if z is None else ("above" if z >= 0 else "below"))
     z_text = fmt(abs(z)) if z is not None else None
-    title = f"{label} {z_text}σ {direction or 'away from'} normal {place}" if z_text else f"Unusual {label} reading {place}"
+    related = _related(ev)
+    named = " and ".join([label, *(metric_label(r["metric"]) for r in related)]) if related else label
+    title = f"{named} {z_text}σ {direction or 'away from'} normal {place}" if z_text else f"Unusual {named} reading {place}"
     at, at_clock = when(ev.get("tick")), clock(ev.get("tick"))
     value_text, center_text = amount(value, f.metric), amount(center, f.metric)
     lead = f"{label} {place} reached {value_text}" if value_text else f"{label} {place} left its normal range"
@@ -92,8 +102,11 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
         message = clean_text(alerts[0].get("message"), 160)
         severity = clean_text(alerts[0].get("severity"), 20)
         alert = f'An alert fired nearby{f" ({severity})" if severity else ""}: "{message}".' if message else None
+    together = [f"{metric_label(r['metric'])} reached {amount(num(r, 'value'), r['metric'])} "
+                f"(usually {amount(num(r, 'baseline_center'), r['metric'])})" for r in related]
     description = sentence(
-        lead, base, f"Detected with the {method} method." if method else None,
+        lead, base, f"In the same incident, {'; '.join(together)}." if together else None,
+        f"Detected with the {method} method." if method else None,
         deployment[0] if deployment else None, alert,
     )
     if deployment:

@@ -26,15 +26,18 @@ def build_orchestration(parts: Partitions, assets: list) -> dict:
     from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
     from nephos_pipeline.orchestration.checks import build_checks
     from nephos_pipeline.orchestration.failure_sensor import build_failure_sensors
+    from nephos_pipeline.orchestration.reconciliation import build_reconciliation_automation
     from nephos_pipeline.orchestration.schedules import build_jobs, build_schedules
+    from nephos_pipeline.reconcile.assets import build_reconciliation_checks
 
     schedule_status, sensor_status = default_status()
     jobs = build_jobs(parts)
     sensor = build_dynamodb_change_sensor(jobs["sync_hourly_job"], jobs["sync_instances_job"], parts,
                                           default_status=sensor_status)
+    reconciliation = build_reconciliation_automation(parts, jobs["sync_hourly_job"], schedule_status, sensor_status)
     return {
-        "jobs": list(jobs.values()),
-        "schedules": build_schedules(jobs, schedule_status),
-        "sensors": [sensor, *build_failure_sensors()],
-        "asset_checks": build_checks(),
+        "jobs": [*jobs.values(), *reconciliation["jobs"]],
+        "schedules": [*build_schedules(jobs, schedule_status), *reconciliation["schedules"]],
+        "sensors": [sensor, *reconciliation["sensors"], *build_failure_sensors()],
+        "asset_checks": [*build_checks(), *build_reconciliation_checks()],
     }

@@ -41,6 +41,8 @@ from dagster import (
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.dynamodb.tables import stream_arn, table_names_by_logical_name
 from nephos_pipeline.ingest.contract import ContractError
+from nephos_pipeline.ingest.extraction import instance_ids
+from nephos_pipeline.orchestration import discovery
 from nephos_pipeline.orchestration.streams import (
     PARTITION_FMT,
     START_POSITIONS,
@@ -202,6 +204,9 @@ def build_dynamodb_change_sensor(
             changes, new_cursor, read_warnings = read_changes(
                 dynamodb.streams_client(), arns, cursor, start, max_records_per_tick, began + max_seconds_per_tick
             )
+            seen = discovery.metric_ids_by_hour(changes)
+            # One projected Scan of the (small) Instances table, only on ticks with metric records.
+            registered = set(instance_ids(dynamodb.client(), dynamodb.instances_table)) if seen else set()
         except (BotoCoreError, ClientError) as exc:
             return SkipReason(f"{dynamodb.describe()} could not be read ({type(exc).__name__}: {exc}); "
                               "cursor kept, retrying next tick")
@@ -209,11 +214,17 @@ def build_dynamodb_change_sensor(
             context.log.warning(warning)
         plan = plan_runs(changes, new_cursor.pending, now(), first_hour)
         new_cursor.pending = plan.pending
+        unregistered, new_cursor.unregistered = discovery.unregistered_by_hour(
+            seen, registered, new_cursor.unregistered, plan.hourly, plan.pending)
         summary = plan.summary()
+        if ids := sorted({i for v in [*unregistered.values(), *new_cursor.unregistered.values()] for i in v}):
+            summary += (f"; metrics from {len(ids)} unregistered instance id(s) ({', '.join(ids[:10])}"
+                        f"{', ...' if len(ids) > 10 else ''}): their hours are synced with them")
         if plan.records >= max_records_per_tick or time.monotonic() - began >= max_seconds_per_tick:
             summary += "; work bound reached, continuing next tick"
         context.log.info(summary)
-        runs = [RunRequest(run_key=key, job_name=hourly_job.name, partition_key=pk, tags={TAG: "dynamodb-stream"})
+        runs = [RunRequest(run_key=key, job_name=hourly_job.name, partition_key=pk, tags={TAG: "dynamodb-stream"},
+                           run_config=discovery.run_config(unregistered[pk]) if pk in unregistered else None)
                 for pk, key in sorted(plan.hourly.items())]
         if plan.instances:
             runs.append(RunRequest(run_key=plan.instances, job_name=instances_job.name, tags={TAG: "dynamodb-stream"}))

@@ -32,6 +32,7 @@ POOLS: dict[str, str] = {
     "instances": "nephos_instances",  # INSTANCES
     "metrics": "nephos_metrics",  # METRICS window
     "alerts": "nephos_alerts",  # ALERTS window, SOURCE = 'agent'
+    "metrics_reconciliation": "nephos_metrics_reconciliation",  # METRICS_RECONCILIATION day (+ its REJECTS rows)
     "metric_rollups": "nephos_rollup_views",  # CREATE OR REPLACE VIEW ...
     "anomaly_insights": "nephos_ai_insights",  # AI_INSIGHTS anomaly rows; ALERTS SOURCE = 'batch'
     "pattern_insights": "nephos_ai_insights",  # AI_INSIGHTS pattern rows

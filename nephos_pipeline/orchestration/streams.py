@@ -55,10 +55,12 @@ class StreamState:
 @dataclass
 class StreamCursor:
     """The sensor's whole memory; ``pending`` holds hours touched before they closed
-    (partition key -> signature of the changes), requested once Dagster has the partition."""
+    (partition key -> signature of the changes), requested once Dagster has the partition;
+    ``unregistered`` the ids not in the Instances table seen in those hours (key -> ids)."""
 
     streams: dict[str, StreamState] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)
+    unregistered: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         def shard(s: ShardState) -> dict[str, Any]:
@@ -72,6 +74,8 @@ class StreamCursor:
             for kind, st in sorted(self.streams.items())
         }
         body = {"v": CURSOR_VERSION, "streams": streams, "pending": dict(sorted(self.pending.items()))}
+        if self.unregistered:
+            body["unregistered"] = {k: sorted(v) for k, v in sorted(self.unregistered.items())}
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -112,6 +116,12 @@ def _parse(body: Any) -> StreamCursor:
         datetime.strptime(key, PARTITION_FMT)  # ValueError if not a partition key
         need(isinstance(sig, str) and bool(_SIG.match(sig)), "bad pending signature")
         cursor.pending[key] = sig
+    unregistered = body.get("unregistered", {})
+    need(isinstance(unregistered, dict), "unregistered must be an object")
+    for key, ids in unregistered.items():
+        datetime.strptime(key, PARTITION_FMT)
+        need(isinstance(ids, list) and all(isinstance(i, str) and i for i in ids), "bad unregistered ids")
+        cursor.unregistered[key] = list(ids)
     return cursor
 
 

@@ -20,7 +20,7 @@ from nephos_pipeline.simulator.alerts import AlertTracker
 from nephos_pipeline.simulator.hosts import Host, build_hosts, instance_item
 from nephos_pipeline.simulator.scenarios import ScenarioTruth, scenario_truth
 from nephos_pipeline.simulator.signals import METRICS, Frame, day_range, host_day
-from nephos_pipeline.simulator.spec import DAY_MS, MINUTE_MS, FleetSpec
+from nephos_pipeline.simulator.spec import DAY_MS, MINUTE_MS, FleetSpec, to_ms
 
 Item = dict[str, Any]
 TableItem = tuple[str, Item]  # (table key as in TableNames: "metrics" | "alerts" | "instances", item)
@@ -65,7 +65,8 @@ class FleetModel:
                     yield host, self.frame(host, day, step_ms).select(lo, hi, on)
 
     def instance_items(self, updated_at_ms: int | None = None) -> list[Item]:
-        return [instance_item(h, self.truth, updated_at_ms) for h in self.hosts]
+        deployed = to_ms(self.truth.deployed_at)
+        return [instance_item(h, deployed, updated_at_ms) for h in self.hosts]
 
 
 def _fmt(values: np.ndarray, decimals: int) -> list[Decimal]:

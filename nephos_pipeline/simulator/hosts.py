@@ -12,15 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from nephos_pipeline.simulator.scenarios import (
+from nephos_pipeline.simulator.spec import (
     BATCH_WORKER,
     CONTROL,
+    DAY_MS,
     DB_PRIMARY,
+    MINUTE_MS,
     PROD_WEB,
     SCENARIO_HOSTS,
-    ScenarioTruth,
+    FleetSpec,
 )
-from nephos_pipeline.simulator.spec import DAY_MS, MINUTE_MS, FleetSpec, to_ms
 
 ROLES = ("web", "api", "worker", "cache", "queue")
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2")
@@ -119,11 +120,16 @@ def build_hosts(spec: FleetSpec) -> list[Host]:
     return [_host(spec, index, hostname, scenario) for index, (hostname, scenario) in enumerate(names)]
 
 
-def instance_item(host: Host, truth: ScenarioTruth, updated_at_ms: int | None = None) -> dict[str, Any]:
-    """The Instances item exactly as the contract shapes it (epoch-ms timestamps as ``int``)."""
+def instance_item(host: Host, scenario_deployed_ms: int | None = None,
+                  updated_at_ms: int | None = None) -> dict[str, Any]:
+    """The Instances item exactly as the contract shapes it (epoch-ms timestamps as ``int``).
+
+    ``scenario_deployed_ms`` is the planted deployment (from the scenario truth), used for
+    the deployment scenario's host; other hosts keep their own uneventful deployment.
+    """
     deployed = host.deployed_at_ms
     if host.scenario == PROD_WEB:
-        deployed = to_ms(truth.deployed_at)
+        deployed = scenario_deployed_ms
     updated = updated_at_ms or max(host.created_at_ms, deployed or 0)
     item: dict[str, Any] = {
         "instance_id": host.instance_id,

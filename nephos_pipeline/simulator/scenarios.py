@@ -12,14 +12,19 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from nephos_pipeline.simulator.spec import DAY_MS, HOUR_MS, MINUTE_MS, FleetSpec, to_ms
-
-BATCH_WORKER = "batch-worker-01"
-PROD_WEB = "prod-web-01"
-DB_PRIMARY = "db-primary"
-CONTROL = "control-01"
-# Order matters: with fewer than four instances the first ones are kept.
-SCENARIO_HOSTS: tuple[str, ...] = (BATCH_WORKER, PROD_WEB, DB_PRIMARY, CONTROL)
+from nephos_pipeline.simulator.hosts import build_hosts
+from nephos_pipeline.simulator.spec import (  # noqa: F401  (names re-exported for callers)
+    BATCH_WORKER,
+    CONTROL,
+    DAY_MS,
+    DB_PRIMARY,
+    HOUR_MS,
+    MINUTE_MS,
+    PROD_WEB,
+    SCENARIO_HOSTS,
+    FleetSpec,
+    to_ms,
+)
 
 SPIKE_HOUR = 14
 SPIKE_MINUTES = 30
@@ -92,8 +97,6 @@ def scenario_truth(spec: FleetSpec, instance_ids: Mapping[str, str] | None = Non
     start_value = max(DISK_MIN_START_VALUE,
                       DISK_THRESHOLD - (DISK_THRESHOLD - DISK_END_VALUE) * hours / lead_hours)
     if instance_ids is None:
-        from nephos_pipeline.simulator.hosts import build_hosts
-
         instance_ids = {h.hostname: h.instance_id for h in build_hosts(spec) if h.scenario}
     return ScenarioTruth(
         start=spec.start,

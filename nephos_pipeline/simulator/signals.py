@@ -1,5 +1,7 @@
 """The numeric model: one host, one UTC day, all samples at once with numpy.
 
+Two healthy-host profiles: ``realistic`` (the default, ``realistic.py``) and ``classic``.
+
 A day is the unit of work because it is big enough to vectorise (1,440 samples) and
 small enough to keep memory flat for any fleet size. Each host-day draws from its own
 RNG stream ``(seed, host, epoch day, step)``, so a minute has the same value whichever
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nephos_pipeline.simulator import realistic
 from nephos_pipeline.simulator.hosts import Host
 from nephos_pipeline.simulator.scenarios import ScenarioTruth, apply_scenario
 from nephos_pipeline.simulator.spec import DAY_MS, HOUR_MS, MINUTE_MS, FleetSpec
@@ -56,6 +59,29 @@ def host_day(host: Host, spec: FleetSpec, truth: ScenarioTruth, day: int,
     ts = grid + offset + rng.integers(0, JITTER_MS, n)
     sent = rng.random(n) >= (0.0 if host.scenario else spec.gap_rate)
 
+    if spec.profile == "realistic":
+        habits = realistic.habits_for(spec, host.index, host.hostname, host.region, host.role)
+        sig, net_in, net_out = realistic.baseline(host, spec, ts, rng, habits)
+        apply_scenario(host.scenario, ts, sig, truth, rng)
+        load = realistic.load_average(np.clip(sig["cpu_usage"], 0.0, 100.0), host.vcpus, rng)
+    else:
+        sig, net_in, net_out, load_noise = _classic(host, spec, ts, rng, n)
+        apply_scenario(host.scenario, ts, sig, truth, rng)
+        load = None
+    for name in PERCENTS:
+        sig[name] = np.clip(sig[name], 0.0, 100.0)
+    sig["network_in"] = np.maximum(net_in, 0.0)
+    sig["network_out"] = np.maximum(net_out, 0.0)
+    if load is None:
+        # Load follows CPU (after any spike) scaled to the plan's cores, as on a real box.
+        load = sig["cpu_usage"] / 100 * host.vcpus * load_noise
+    sig["load_avg"] = np.maximum(load, 0.0)
+    return Frame(grid, ts, sent, sig)
+
+
+def _classic(host: Host, spec: FleetSpec, ts: np.ndarray, rng: np.random.Generator,
+             n: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """The classic profile: one cosine a day and Gaussian noise (draw order kept stable)."""
     daily = np.cos(TWO_PI * ((ts % DAY_MS) / HOUR_MS - host.peak_hour) / 24)
     slow_phase = host.index * 1.7
     days_in = (ts - spec.start_ms) / DAY_MS
@@ -68,15 +94,7 @@ def host_day(host: Host, spec: FleetSpec, truth: ScenarioTruth, day: int,
     }
     net_in = host.net_in * (1 + 0.5 * daily) * rng.lognormal(0, 0.12, n)
     net_out = net_in * host.out_ratio * rng.lognormal(0, 0.08, n)
-    load_noise = rng.lognormal(0, 0.08, n)
-    apply_scenario(host.scenario, ts, sig, truth, rng)
-    for name in PERCENTS:
-        sig[name] = np.clip(sig[name], 0.0, 100.0)
-    sig["network_in"] = np.maximum(net_in, 0.0)
-    sig["network_out"] = np.maximum(net_out, 0.0)
-    # Load follows CPU (after any spike) scaled to the plan's cores, as on a real box.
-    sig["load_avg"] = np.maximum(sig["cpu_usage"] / 100 * host.vcpus * load_noise, 0.0)
-    return Frame(grid, ts, sent, sig)
+    return sig, net_in, net_out, rng.lognormal(0, 0.08, n)
 
 
 def day_range(start_ms: int, end_ms: int) -> range:

@@ -13,6 +13,18 @@ MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 24 * HOUR_MS
 
+# The scenario hosts' names live here, not in ``scenarios``, so the host catalogue can give
+# them fixed baselines without importing the scenario module (which builds hosts itself).
+BATCH_WORKER = "batch-worker-01"
+PROD_WEB = "prod-web-01"
+DB_PRIMARY = "db-primary"
+CONTROL = "control-01"
+# Order matters: with fewer than four instances the first ones are kept.
+SCENARIO_HOSTS: tuple[str, ...] = (BATCH_WORKER, PROD_WEB, DB_PRIMARY, CONTROL)
+# Healthy-host shapes: "realistic" (business hours, weekends, bursts, heavy tails, batch
+# windows; see ``realistic.py``) or "classic" (one cosine a day plus Gaussian noise).
+PROFILES = ("realistic", "classic")
+
 
 def floor_minute(moment: datetime) -> datetime:
     """Timestamps are minute-aligned so that two runs with the same arguments agree."""
@@ -49,6 +61,7 @@ class FleetSpec:
     # Share of minutes an ordinary host fails to report (the contract says gaps happen).
     # Scenario hosts are always complete so their ground truth stays crisp.
     gap_rate: float = 0.001
+    profile: str = "realistic"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", floor_minute(self.start))
@@ -59,6 +72,8 @@ class FleetSpec:
             raise ValueError(f"end {self.end} is before start {self.start}")
         if self.instances < 1:
             raise ValueError("instances must be >= 1")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if not 0.0 <= self.gap_rate < 1.0:
             raise ValueError("gap_rate must be in [0, 1)")
 

@@ -16,6 +16,7 @@ from benchmarks import (
     bench_extract,
     bench_llm_cost,
     bench_load,
+    bench_reconcile,
     bench_startup,
 )
 from benchmarks.__main__ import BENCHMARKS, summary_table
@@ -53,7 +54,7 @@ def test_figure_and_scaling_helpers():
 def test_summary_table_lists_every_figure():
     table = summary_table({"figures": {"x": figure(1.0, "s", 2.0, 3.0), "y": figure(None, "s", None, None)}})
     assert "| x |" in table and "| y |" in table
-    assert set(BENCHMARKS) == {"extract", "load", "analysis", "backfill", "startup", "llm_cost"}
+    assert set(BENCHMARKS) == {"extract", "load", "analysis", "backfill", "startup", "llm_cost", "reconcile"}
 
 
 def test_extract_smoke():
@@ -84,3 +85,8 @@ def test_llm_cost_smoke():
     result = check(bench_llm_cost.run("tiny"))
     assert result["figures"]["llm_ai_complete_per_run"]["value"] <= 1
     assert result["figures"]["llm_calls_repeated_finding"]["value"] == 0
+
+
+def test_reconcile_smoke():
+    result = check(bench_reconcile.run("tiny"))
+    assert result["figures"]["reconcile_read_units_per_million_items"]["value"] > 0

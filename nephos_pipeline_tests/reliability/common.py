@@ -94,17 +94,18 @@ def _in(ts: datetime | None, windows: Iterable[tuple[datetime, datetime]] | None
     return windows is None or (ts is not None and any(lo <= ts < hi for lo, hi in windows))
 
 
-def expected_state(client: Any, names: TableNames,
-                   windows: Iterable[tuple[datetime, datetime]] | None = None) -> dict[str, set[tuple]]:
+def expected_state(client: Any, names: TableNames, windows: Iterable[tuple[datetime, datetime]] | None = None,
+                   instance_ids: set[str] | None = None) -> dict[str, set[tuple]]:
     """What METRICS/ALERTS/INSTANCES must hold for the synced ``windows``, from DynamoDB.
 
-    Metrics are read per registered instance (ids from the Instances table), as the loader
-    reads them; see docs/reliability.md for what that means for unregistered instances.
+    Every metric item counts, registered instance or not: the loader also reads ids it knows
+    report (docs/data-contract.md, "Instance ids"). ``instance_ids`` limits the metrics to
+    those ids, for a test that runs an extract alone (no sensor, no reconciliation).
     """
     windows = list(windows) if windows is not None else None
     instances = scan_all(client, names.instances)
-    registered = {i["instance_id"]["S"] for i in instances}
-    metric_items = [i for i in scan_all(client, names.metrics) if i["instance_id"]["S"] in registered]
+    metric_items = [i for i in scan_all(client, names.metrics)
+                    if instance_ids is None or i["instance_id"]["S"] in instance_ids]
     metrics = {(r[0], r[1], r[2], float(r[3])) for r in records.metric_rows(metric_items).rows if _in(r[1], windows)}
     alerts = {tuple(_norm(v) for v in r) for r in records.alert_rows(scan_all(client, names.alerts)).rows
               if _in(r[2], windows)}

@@ -34,7 +34,7 @@ from nephos_pipeline.warehouse.protocol_server import SnowflakeProtocolServer
 
 PIPELINE_USER, PIPELINE_PASSWORD = "NEPHOS_PIPELINE", "pipeline-pw-1"
 READER_USER, READER_PASSWORD = "NEPHOS_API", "reader-pw-2"
-DEMO_ARGS = ["--instances", "3", "--days", "1.5"]
+DEMO_ARGS = ["--instances", "3", "--days", "3"]  # predictions need 2 days of history
 
 
 @pytest.fixture(scope="session")

@@ -101,6 +101,17 @@ def test_doctor_passes_against_the_server(production_run) -> None:
     assert "5 passed, 0 failed" in out and "can create and MERGE" in out and "CortexNarrator" in out
 
 
+def test_doctor_checks_the_warehouse_alone_without_dynamodb(snowflake_server, tmp_path, monkeypatch) -> None:
+    """The issue's command: only SNOWFLAKE_* set, no DynamoDB anywhere; DynamoDB is skipped, not passed."""
+    monkeypatch.delenv("NEPHOS_DYNAMODB_ENDPOINT_URL", raising=False)
+    env = {**snowflake_env(snowflake_server, "NEPHOS_CI_DOCTOR_ONLY"), "NEPHOS_HOME": str(tmp_path)}
+    code, out, _seconds = run_cli(["doctor", "--only", "warehouse,llm"], env)
+    assert code == 0, out
+    assert "2 passed, 0 failed, 1 section(s) skipped" in out and "skip  not asked for" in out
+    with pytest.raises(SystemExit):  # an unknown section is a usage error, not a silent skip
+        run_cli(["doctor", "--only", "warehouse,bogus"], env)
+
+
 def test_serve_as_the_reader_user(production_run) -> None:
     replies = production_run.replies
     assert replies["/health"][0] == 200, production_run.serve_log

@@ -6,9 +6,14 @@
 -- TS <= T - 15 min), so a range gives the same rows as running its ticks one by one:
 --   * mean / std of the raw points                      (the seed rule)
 --   * median / MAD of the 15-minute means               (robust rolling baseline)
---   * median / MAD of the same hour of day              (seasonal: knows the daily cycle)
---   * mean / std of the 15-minute peaks and troughs, and the lowest and highest point
+--   * median / MAD, mean / std and range of the same hour of day's 15-minute means
+--                                                       (seasonal: knows the daily cycle)
+--   * mean / std of the 15-minute highs and lows, and the highest high and lowest low
 --     of the week                                       (the default, peak_novelty)
+-- A window's "high" is the level it held for about 3-4 of its 15 minutes (its 80th
+-- percentile, PERCENTILE_DISC): for 5-minute samples that is the peak itself (3 points),
+-- for 1-minute samples the 4th-highest point, so a 1-3 minute burst does not make a window
+-- anomalous but 4 minutes at that level do. The "low" is the 20th percentile.
 -- Spreads are returned unscaled and may be 0 or NULL; the caller floors them (see
 -- nephos_pipeline/analytics/anomaly/detector.py), so nothing here divides by a spread.
 --
@@ -36,7 +41,9 @@ buckets AS (
         SUM(m.VALUE * m.VALUE) AS ss,
         AVG(m.VALUE) AS bucket_mean,
         MIN(m.VALUE) AS bucket_min,
-        MAX(m.VALUE) AS bucket_max
+        MAX(m.VALUE) AS bucket_max,
+        PERCENTILE_DISC(0.2) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_low,
+        PERCENTILE_DISC(0.8) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_high
     FROM METRICS m
     WHERE m.TS > DATEADD('minute', -15, DATEADD('day', -7, %(range_start)s::TIMESTAMP_NTZ))
       AND m.TS <= %(range_end)s::TIMESTAMP_NTZ
@@ -58,7 +65,9 @@ current_window AS (
         b.n AS window_points,
         b.bucket_mean AS value,
         b.bucket_min AS window_min,
-        b.bucket_max AS window_max
+        b.bucket_max AS window_max,
+        b.bucket_low AS window_low,
+        b.bucket_high AS window_high
     FROM buckets b
     JOIN bounds ON b.bucket_no BETWEEN bounds.first_tick_no AND bounds.last_tick_no
 ),
@@ -77,12 +86,12 @@ baseline AS (
             0
         )) AS std_spread,
         MEDIAN(b.bucket_mean) AS median_centre,
-        AVG(b.bucket_max) AS peak_mean,
-        STDDEV_SAMP(b.bucket_max) AS peak_std,
-        AVG(b.bucket_min) AS trough_mean,
-        STDDEV_SAMP(b.bucket_min) AS trough_std,
-        MAX(b.bucket_max) AS baseline_high,
-        MIN(b.bucket_min) AS baseline_low
+        AVG(b.bucket_high) AS peak_mean,
+        STDDEV_SAMP(b.bucket_high) AS peak_std,
+        AVG(b.bucket_low) AS trough_mean,
+        STDDEV_SAMP(b.bucket_low) AS trough_std,
+        MAX(b.bucket_high) AS baseline_high,
+        MIN(b.bucket_low) AS baseline_low
     FROM current_window c
     JOIN buckets b
       ON b.INSTANCE_ID = c.INSTANCE_ID
@@ -104,19 +113,25 @@ baseline_mad AS (
     GROUP BY r.INSTANCE_ID, r.METRIC, r.tick_no
 ),
 seasonal AS (
-    -- Same hour of day (by bucket start) within the trailing 7 days: up to 28 buckets.
+    -- Same hour of day (by bucket start) on the previous days of the trailing 7: up to 28
+    -- buckets. Today's earlier windows of this hour are left out (bucket_no <= tick - 4), so
+    -- an incident that began 15 minutes ago does not become its own baseline.
     SELECT
         c.INSTANCE_ID,
         c.METRIC,
         c.tick_no,
         c.hour_of_day,
         COUNT(*) AS seasonal_buckets,
-        MEDIAN(b.bucket_mean) AS seasonal_centre
+        MEDIAN(b.bucket_mean) AS seasonal_centre,
+        AVG(b.bucket_mean) AS seasonal_mean,
+        STDDEV_SAMP(b.bucket_mean) AS seasonal_std,
+        MIN(b.bucket_mean) AS seasonal_low,
+        MAX(b.bucket_mean) AS seasonal_high
     FROM current_window c
     JOIN buckets b
       ON b.INSTANCE_ID = c.INSTANCE_ID
      AND b.METRIC = c.METRIC
-     AND b.bucket_no BETWEEN c.tick_no - 672 AND c.tick_no - 1
+     AND b.bucket_no BETWEEN c.tick_no - 672 AND c.tick_no - 4
      AND FLOOR(MOD(b.bucket_no - 1, 96) / 4) = c.hour_of_day
     GROUP BY c.INSTANCE_ID, c.METRIC, c.tick_no, c.hour_of_day
 ),
@@ -130,7 +145,7 @@ seasonal_mad AS (
     JOIN buckets b
       ON b.INSTANCE_ID = s.INSTANCE_ID
      AND b.METRIC = s.METRIC
-     AND b.bucket_no BETWEEN s.tick_no - 672 AND s.tick_no - 1
+     AND b.bucket_no BETWEEN s.tick_no - 672 AND s.tick_no - 4
      AND FLOOR(MOD(b.bucket_no - 1, 96) / 4) = s.hour_of_day
     GROUP BY s.INSTANCE_ID, s.METRIC, s.tick_no
 )
@@ -141,6 +156,8 @@ SELECT
     c.value,
     c.window_min,
     c.window_max,
+    c.window_low,
+    c.window_high,
     c.window_points,
     c.hour_of_day,
     r.baseline_points,
@@ -153,6 +170,10 @@ SELECT
     s.seasonal_buckets,
     s.seasonal_centre,
     sm.seasonal_spread,
+    s.seasonal_mean,
+    s.seasonal_std,
+    s.seasonal_low,
+    s.seasonal_high,
     r.peak_mean,
     r.peak_std,
     r.trough_mean,

@@ -130,8 +130,10 @@ def test_degenerate_series_do_not_crash_or_divide_by_zero(warehouse):
         flagged = flag(result, config)
         assert np.isfinite(flagged["z"].to_numpy(float)).all()
         assert "flat" not in set(flagged["instance_id"]) and "single" not in set(flagged["instance_id"])
-    # A flat series that suddenly moves is flagged with a floored (finite) spread.
-    load(warehouse, pd.Series([70.0], [START + timedelta(days=2, hours=1, minutes=4)]), instance="flat")
+    # A flat series that suddenly moves (and holds it for a third of the window: two extra
+    # samples among three) is flagged with a floored (finite) spread.
+    moved_at = START + timedelta(days=2, hours=1, minutes=4)
+    load(warehouse, pd.Series([70.0, 70.0], [moved_at, moved_at + timedelta(minutes=2)]), instance="flat")
     moved = flag(scores(warehouse, START + timedelta(days=2), START + timedelta(days=2, hours=2)), DEFAULT)
     assert list(moved["instance_id"]) == ["flat"] and np.isfinite(moved["z"]).all()
 

@@ -1,0 +1,85 @@
+"""Two detection paths beside peak novelty, for what "beyond anything this week" misses.
+
+Why: peak novelty only sees a window that leaves the week's whole range. Two kinds of
+incident stay inside it and are common on real fleets:
+
+* **A shift inside the daily range** (a resize halving office-hours CPU, traffic surging
+  at night to a level that is normal at noon). The ``seasonal shift`` path compares the
+  window mean with the same hour of day over the trailing week: it must leave that hour's
+  whole range, differ from its median by ``seasonal_z`` robust sigmas *and* by at least
+  ``seasonal_rel`` of the usual level in the metric's own units (a 50 % change), for
+  ``seasonal_ticks`` consecutive windows (persistence: one odd quarter-hour is not an
+  incident). It needs ``seasonal_min_hours`` of history (a full week): with less, the
+  weekend is not in the baseline yet and every Saturday morning would look like an outage.
+* **A collapse of a non-negative metric** (a byte counter falling to 1 %). Its z is
+  bounded (a drop to 0 is only mean/std sigmas away), so the ``drop`` path uses the
+  metric's own units: the whole window, its high included, is below 1/``drop_ratio`` of
+  the week's lowest low and its mean below 1/``drop_ratio`` of the usual level.
+
+Pure numpy/pandas on the columns of ``sql/analytics/anomaly_scores.sql``; persistence uses
+the previous windows of the same series in the scores frame, so the caller scores
+``seasonal_ticks - 1`` extra ticks before its range (``anomaly_findings.analyse`` does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from nephos_pipeline.analytics.anomaly.detector import DetectorConfig
+
+MAD_TO_SIGMA = 1.4826
+TICK = pd.Timedelta(minutes=15)
+
+
+def _col(scores: pd.DataFrame, name: str) -> np.ndarray:
+    return scores[name].to_numpy(float)
+
+
+def persistent(scores: pd.DataFrame, mask: np.ndarray, ticks: int) -> np.ndarray:
+    """True where ``mask`` also held for the series' ``ticks - 1`` previous consecutive windows."""
+    if ticks <= 1 or not mask.any():
+        return mask
+    frame = pd.DataFrame({"i": scores["instance_id"].to_numpy(), "m": scores["metric"].to_numpy(),
+                          "t": pd.to_datetime(scores["tick"]).to_numpy(), "x": mask})
+    frame = frame.sort_values(["i", "m", "t"], kind="stable")
+    groups = frame.groupby(["i", "m"], sort=False)
+    held = frame["x"].to_numpy().copy()
+    for lag in range(1, ticks):
+        before = groups["x"].shift(lag, fill_value=False).to_numpy(bool)
+        gap = (frame["t"] - groups["t"].shift(lag)).to_numpy()
+        held &= before & (gap == np.timedelta64(15 * lag, "m"))
+    out = np.zeros(len(mask), dtype=bool)
+    out[frame.index.to_numpy()] = held
+    return out
+
+
+def seasonal_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.ndarray]:
+    """Per row: hit (bool), value (window mean), centre, spread and z of the seasonal path."""
+    mean, centre = _col(scores, "value"), _col(scores, "seasonal_centre")
+    level = np.nan_to_num(np.abs(_col(scores, "median_centre")))
+    spread = np.fmax(np.nan_to_num(MAD_TO_SIGMA * _col(scores, "seasonal_spread")),
+                     np.fmax(config.spread_floor_rel * level, config.spread_floor_abs))
+    with np.errstate(invalid="ignore"):
+        z = np.nan_to_num((mean - centre) / spread)
+        big = np.abs(mean - centre) >= (config.seasonal_rel or 0.0) * np.abs(centre)
+    usable = ((_col(scores, "baseline_hours") >= config.seasonal_min_hours)
+              & (_col(scores, "seasonal_buckets") >= 3 * config.min_seasonal_buckets) & big)
+    threshold = config.seasonal_z or np.inf
+    with np.errstate(invalid="ignore"):
+        up = usable & (z > threshold) & (mean > _col(scores, "seasonal_high"))
+        down = usable & (z < -threshold) & (mean < _col(scores, "seasonal_low"))
+    hit = persistent(scores, up, config.seasonal_ticks) | persistent(scores, down, config.seasonal_ticks)
+    return {"hit": hit, "value": mean, "centre": centre, "spread": spread, "z": z}
+
+
+def collapse(scores: pd.DataFrame, config: DetectorConfig) -> np.ndarray:
+    """Rows where a non-negative series fell below 1/drop_ratio of anything this week."""
+    ratio = config.drop_ratio or np.inf
+    low, usual = _col(scores, "baseline_low"), _col(scores, "median_centre")
+    with np.errstate(invalid="ignore"):
+        return ((_col(scores, "baseline_hours") >= config.min_baseline_hours) & (low > 0)
+                & (_col(scores, "window_high") < low / ratio) & (_col(scores, "value") < usual / ratio))

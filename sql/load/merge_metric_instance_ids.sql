@@ -1,0 +1,11 @@
+-- Record the instance ids whose items were read, widening each id's known time range.
+-- Only rows whose range or registration changed are touched.
+MERGE INTO METRIC_INSTANCE_IDS t
+USING STG_METRIC_INSTANCE_IDS s
+ON t.INSTANCE_ID = s.INSTANCE_ID
+WHEN MATCHED AND (s.FIRST_TS < t.FIRST_TS OR s.LAST_TS > t.LAST_TS OR s.REGISTERED <> t.REGISTERED)
+    THEN UPDATE SET FIRST_TS = LEAST(t.FIRST_TS, s.FIRST_TS), LAST_TS = GREATEST(t.LAST_TS, s.LAST_TS),
+        REGISTERED = s.REGISTERED, LAST_SEEN_AT = %(seen_at)s::TIMESTAMP_NTZ
+WHEN NOT MATCHED THEN INSERT (INSTANCE_ID, FIRST_TS, LAST_TS, REGISTERED, FOUND_BY, FIRST_SEEN_AT, LAST_SEEN_AT)
+    VALUES (s.INSTANCE_ID, s.FIRST_TS, s.LAST_TS, s.REGISTERED, s.FOUND_BY, %(seen_at)s::TIMESTAMP_NTZ,
+            %(seen_at)s::TIMESTAMP_NTZ)
