@@ -23,6 +23,8 @@ from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.insights.llm.base import Narrator
 from nephos_pipeline.insights.store import SaveResult, archive_expired, save_findings
 from nephos_pipeline.metadata import md_text
+from nephos_pipeline.orchestration.freshness import FRESHNESS
+from nephos_pipeline.orchestration.pools import pool
 from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -64,7 +66,7 @@ def insights_metadata(result: SaveResult, findings_count: int, extra: dict | Non
 
 
 def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
-    @asset(group_name=GROUP, kinds={"snowflake"}, deps=["metrics", "alerts"],
+    @asset(group_name=GROUP, kinds={"snowflake"}, deps=["metrics", "alerts"], pool=pool("metric_rollups"),
            description="METRICS_HOURLY, METRICS_DAILY, INSTANCE_HEALTH and ALERTS_DAILY views (sql/views).")
     def metric_rollups(warehouse: Warehouse) -> MaterializeResult:
         ensure_schema(warehouse)
@@ -76,6 +78,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.quarter_hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
+           pool=pool("anomaly_insights"), freshness_policy=FRESHNESS["anomaly_insights"],
            description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident; "
                        "live hosts that stopped reporting.")
     def anomaly_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
@@ -91,6 +94,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=168),
+           pool=pool("pattern_insights"), freshness_policy=FRESHNESS["pattern_insights"],
            description="Trends, correlations, recurring daily spikes and recurring alerts over the last 24 h / 7 days.")
     def pattern_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         config = patterns.PatternConfig()
@@ -112,6 +116,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.six_hourly,
            deps=["metrics", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
+           pool=pool("prediction_insights"), freshness_policy=FRESHNESS["prediction_insights"],
            description="Least-squares trends, 24/48 h forecasts and time to 90% for disk and memory.")
     def prediction_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         config = predictions.PredictionConfig()
@@ -129,6 +134,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds={"snowflake"}, partitions_def=parts.six_hourly,
            deps=[anomaly_insights, pattern_insights, prediction_insights],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
+           pool=pool("insights_summary"), freshness_policy=FRESHNESS["insights_summary"],
            description="Executive summary of the active insights; archives expired insights.")
     def insights_summary(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         start, end = window_of(context)
