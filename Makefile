@@ -19,6 +19,7 @@ demo: $(BIN)/nephos
 ## The test suite (starts every service it needs; installs Chromium for the browser test).
 test: $(BIN)/nephos
 	bash scripts/ensure_chromium.sh || echo "Chromium could not be installed: the browser test skips outside CI and fails in CI."
+	bash scripts/ensure_postgresql.sh || echo "PostgreSQL could not be installed: the deployment tests skip (with this reason)."
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ## Local DynamoDB server + Dagster UI (http://127.0.0.1:3000). `exec`: the script is make's

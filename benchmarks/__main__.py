@@ -27,7 +27,7 @@ from typing import Any
 
 from benchmarks.common import MODES, load_average, machine, machine_line, quiet
 
-BENCHMARKS = ("extract", "load", "analysis", "backfill", "startup", "llm_cost", "reconcile", "local")
+BENCHMARKS = ("extract", "load", "analysis", "backfill", "startup", "llm_cost", "reconcile", "scale", "local")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -21,7 +21,8 @@ def test_definitions_load_with_every_asset_schedule_and_sensor(monkeypatch, tmp_
     assert {s.name for s in defs.schedules} == {
         "sync_schedule", "instances_schedule", "anomaly_schedule", "pattern_schedule", "prediction_schedule",
         "reconciliation_schedule"}
-    assert [s.name for s in defs.sensors] == ["dynamodb_change_sensor", "reconciliation_resync_sensor"]
+    assert [s.name for s in defs.sensors] == [
+        "dynamodb_change_sensor", "reconciliation_resync_sensor", "run_failure_alert_sensor", "run_retry_resolved_sensor"]
 
 
 def test_dagster_definitions_validate(tmp_path):

@@ -20,10 +20,11 @@ from typing import Any
 import pandas as pd
 
 from nephos_pipeline.analytics import context as ctx
-from nephos_pipeline.analytics.anomaly import detector, incidents
+from nephos_pipeline.analytics.anomaly import chunks, detector, incidents
 from nephos_pipeline.analytics.anomaly.incidents import Incident, IncidentEvent
 from nephos_pipeline.analytics.common import iso, rounded
 from nephos_pipeline.insights.findings import Finding
+from nephos_pipeline.settings import Chunking
 from nephos_pipeline.warehouse import Warehouse
 
 TICK = timedelta(minutes=15)
@@ -135,22 +136,25 @@ def finding_for(event: IncidentEvent, names: dict[str, str], context: dict, seri
 
 
 def analyse(warehouse: Warehouse, first_tick: datetime, last_tick: datetime,
-            config: detector.DetectorConfig = detector.DEFAULT) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings for every tick in [first_tick, last_tick], plus run statistics."""
+            config: detector.DetectorConfig = detector.DEFAULT,
+            chunking: Chunking | None = None) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings for every tick in [first_tick, last_tick], plus run statistics.
+
+    Scores are computed chunk by chunk (``anomaly/chunks.py``) and only flagged rows are
+    kept, so memory stays bounded for any range and fleet; the findings do not depend on
+    the chunking.
+    """
     with warehouse.connection() as conn:
-        # A few ticks before the range too: persistence rules look at the previous windows.
-        scores = detector.score_ticks(warehouse, conn, first_tick - detector.LOOKBACK_TICKS * TICK, last_tick)
-        flagged = detector.flag(scores, config)
-        flagged = flagged[flagged["tick"] >= pd.Timestamp(first_tick)]
         state = prior_state(warehouse, conn, first_tick)
+        flagged, levels, series_scored = chunks.flag_range(warehouse, conn, first_tick, last_tick, config,
+                                                           chunking, watched=set(state))
         ticks = list(pd.date_range(first_tick, last_tick, freq=TICK).to_pydatetime())
-        events, _ = incidents.advance(state, flagged, ticks, levels=scores)
+        events, _ = incidents.advance(state, flagged, ticks, levels=levels)
         known = expected_spikes(warehouse, conn, first_tick, last_tick) if events else []
         expected = {e.incident.fingerprint for e in events if _is_expected(e.incident, known)}
         events = [e for e in events if e.incident.fingerprint not in expected
                   and e.incident.group_fingerprint not in expected]
-        stats = {"ticks": len(ticks), "series_scored": int(scores[["instance_id", "metric"]].drop_duplicates().shape[0])
-                 if not scores.empty else 0, "ticks_flagged": len(flagged), "events": len(events),
+        stats = {"ticks": len(ticks), "series_scored": series_scored, "ticks_flagged": len(flagged), "events": len(events),
                  "expected_recurring_spikes_skipped": len(expected)}
         if not events:
             return [], stats
@@ -158,7 +162,8 @@ def analyse(warehouse: Warehouse, first_tick: datetime, last_tick: datetime,
         lo = min(e.incident.first_tick for e in events) - 2 * CONTEXT_WINDOW
         alerts = ctx.alerts_between(warehouse, conn, lo, last_tick + CONTEXT_WINDOW)
         deploys = ctx.deployments_between(warehouse, conn, lo, last_tick)
-        series = ctx.hourly_series(warehouse, conn, lo - timedelta(hours=22), last_tick)
+        hosts = sorted({e.incident.instance_id for e in events})
+        series = ctx.hourly_series(warehouse, conn, lo - timedelta(hours=22), last_tick, hosts)
     return _host_findings(events, state, names, alerts, deploys, series), stats
 
 

@@ -22,6 +22,8 @@ from nephos_pipeline.analytics.partition_metadata import report
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.insights.llm.base import Narrator
 from nephos_pipeline.insights.store import archive_expired, save_findings
+from nephos_pipeline.orchestration.freshness import FRESHNESS
+from nephos_pipeline.orchestration.pools import pool
 from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.settings import warehouse_kinds
 from nephos_pipeline.sql_files import load_sql
@@ -41,7 +43,8 @@ def _ends(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
 
 def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     kinds = warehouse_kinds()
-    @asset(group_name=GROUP, kinds=kinds, deps=["metrics", "alerts"],
+
+    @asset(group_name=GROUP, kinds=kinds, deps=["metrics", "alerts"], pool=pool("metric_rollups"),
            description="METRICS_HOURLY, METRICS_DAILY, INSTANCE_HEALTH and ALERTS_DAILY views (sql/views).")
     def metric_rollups(warehouse: Warehouse) -> MaterializeResult:
         ensure_schema(warehouse)
@@ -53,6 +56,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.quarter_hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
+           pool=pool("anomaly_insights"), freshness_policy=FRESHNESS["anomaly_insights"],
            description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident; "
                        "live hosts that stopped reporting.")
     def anomaly_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
@@ -68,6 +72,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=168),
+           pool=pool("pattern_insights"), freshness_policy=FRESHNESS["pattern_insights"],
            description="Trends, correlations, recurring daily spikes and recurring alerts over the last 24 h / 7 days.")
     def pattern_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         config = patterns.PatternConfig()
@@ -90,6 +95,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.six_hourly,
            deps=["metrics", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
+           pool=pool("prediction_insights"), freshness_policy=FRESHNESS["prediction_insights"],
            description="Least-squares trends, 24/48 h forecasts and time to 90% for disk and memory.")
     def prediction_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         config = predictions.PredictionConfig()
@@ -107,6 +113,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.six_hourly,
            deps=[anomaly_insights, pattern_insights, prediction_insights],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
+           pool=pool("insights_summary"), freshness_policy=FRESHNESS["insights_summary"],
            description="Executive summary of the active insights; archives expired insights.")
     def insights_summary(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         start, end = window_of(context)

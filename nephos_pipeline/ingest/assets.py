@@ -23,6 +23,7 @@ from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import extraction
 from nephos_pipeline.ingest.merge import merge_window
 from nephos_pipeline.metadata import markdown_table
+from nephos_pipeline.orchestration.pools import pool
 from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.settings import warehouse_kinds
 from nephos_pipeline.warehouse import Warehouse
@@ -51,7 +52,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
     policy = BackfillPolicy.single_run()
     kinds = warehouse_kinds()
 
-    @asset(group_name=GROUP_EXTRACT, kinds={"dynamodb"}, description="Full snapshot of the Instances table (parallel Scan).")
+    @asset(group_name=GROUP_EXTRACT, kinds={"dynamodb"}, pool=pool("raw_instances"), description="Full snapshot of the Instances table (parallel Scan).")
     def raw_instances(warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
         ensure_schema(warehouse)
         result = extraction.extract_instances(warehouse, dynamodb, _now())
@@ -62,6 +63,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
         kinds={"dynamodb"},
         partitions_def=parts.hourly_open,
         backfill_policy=policy,
+        pool=pool("raw_metrics"),
         deps=[raw_instances],
         description="Metrics items per hour: a Query per instance (registered or known to report) over the window, "
                     "landed with rejects.",
@@ -79,6 +81,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
         kinds={"dynamodb"},
         partitions_def=parts.hourly_open,
         backfill_policy=policy,
+        pool=pool("raw_alerts"),
         description="Alerts created in the hour (filtered parallel Scan; see dynamodb/extract.py).",
     )
     def raw_alerts(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
@@ -106,7 +109,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
 
     @asset(
         name="metrics", key_prefix=None, group_name=GROUP_WAREHOUSE, kinds=kinds,
-        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_metrics],
+        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_metrics], pool=pool("metrics"),
         description="METRICS (long format: instance, ts, metric, value), MERGEd from the landed window.",
     )
     def metrics_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
@@ -116,7 +119,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
 
     @asset(
         name="alerts", group_name=GROUP_WAREHOUSE, kinds=kinds,
-        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_alerts],
+        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_alerts], pool=pool("alerts"),
         description="ALERTS, MERGEd by alert_id from the landed window.",
     )
     def alerts_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
@@ -126,7 +129,7 @@ def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
                       "ORDER BY CREATED_AT LIMIT 5")
 
     @asset(
-        name="instances", group_name=GROUP_WAREHOUSE, kinds=kinds, deps=[raw_instances],
+        name="instances", group_name=GROUP_WAREHOUSE, kinds=kinds, deps=[raw_instances], pool=pool("instances"),
         description="INSTANCES, MERGEd by instance_id from the latest snapshot.",
     )
     def instances_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:

@@ -25,6 +25,7 @@ def default_status(env: Mapping[str, str] | None = None) -> tuple[DefaultSchedul
 def build_orchestration(parts: Partitions, assets: list) -> dict:
     from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
     from nephos_pipeline.orchestration.checks import build_checks
+    from nephos_pipeline.orchestration.failure_sensor import build_failure_sensors
     from nephos_pipeline.orchestration.reconciliation import build_reconciliation_automation
     from nephos_pipeline.orchestration.schedules import build_jobs, build_schedules
     from nephos_pipeline.reconcile.assets import build_reconciliation_checks
@@ -37,6 +38,6 @@ def build_orchestration(parts: Partitions, assets: list) -> dict:
     return {
         "jobs": [*jobs.values(), *reconciliation["jobs"]],
         "schedules": [*build_schedules(jobs, schedule_status), *reconciliation["schedules"]],
-        "sensors": [sensor, *reconciliation["sensors"]],
+        "sensors": [sensor, *reconciliation["sensors"], *build_failure_sensors()],
         "asset_checks": [*build_checks(), *build_reconciliation_checks()],
     }

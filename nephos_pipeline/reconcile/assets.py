@@ -28,6 +28,7 @@ from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import records
 from nephos_pipeline.ingest.extraction import instance_ids
 from nephos_pipeline.metadata import markdown_table
+from nephos_pipeline.orchestration.pools import pool
 from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.reconcile import scan
 from nephos_pipeline.reconcile.compare import reconcile
@@ -62,7 +63,7 @@ def build_reconciliation_assets(parts: Partitions) -> list[AssetsDefinition]:
 
     @asset(
         name=ASSET, group_name="warehouse", kinds={"dynamodb"}, partitions_def=daily_partitions(parts),
-        backfill_policy=BackfillPolicy.single_run(), deps=["metrics"],
+        backfill_policy=BackfillPolicy.single_run(), deps=["metrics"], pool=pool(ASSET),
         description="Metrics items per instance and day in DynamoDB (keys-only parallel Scan) against METRICS "
                     "loaded + REJECTS rejected; out-of-range timestamps are rejected here. One Scan per run.",
     )

@@ -18,6 +18,7 @@ from benchmarks import (
     bench_load,
     bench_local,
     bench_reconcile,
+    bench_scale,
     bench_startup,
 )
 from benchmarks.__main__ import BENCHMARKS, summary_table
@@ -55,7 +56,8 @@ def test_figure_and_scaling_helpers():
 def test_summary_table_lists_every_figure():
     table = summary_table({"figures": {"x": figure(1.0, "s", 2.0, 3.0), "y": figure(None, "s", None, None)}})
     assert "| x |" in table and "| y |" in table
-    assert set(BENCHMARKS) == {"extract", "load", "analysis", "backfill", "startup", "llm_cost", "reconcile", "local"}
+    assert set(BENCHMARKS) == {"extract", "load", "analysis", "backfill", "startup", "llm_cost", "reconcile", "scale",
+                               "local"}
 
 
 def test_extract_smoke():
@@ -91,6 +93,15 @@ def test_llm_cost_smoke():
 def test_reconcile_smoke():
     result = check(bench_reconcile.run("tiny"))
     assert result["figures"]["reconcile_read_units_per_million_items"]["value"] > 0
+
+
+def test_scale_smoke(tmp_path):
+    """The real jobs on a 4-host fleet, recorded, and the credit model replayed on them."""
+    result = check(bench_scale.run("tiny"))
+    model = result["details"]["credit_model"]["fleets"]["4"]
+    assert model["seed"]["resumes_per_day"] <= 96 < model["seed_staggered"]["resumes_per_day"]
+    assert model["hourly"]["resumes_per_day"] <= 24
+    assert result["details"]["profiles"]["sync_hourly_job"]["warehouse_statements"] > 0
 
 
 def test_local_smoke():

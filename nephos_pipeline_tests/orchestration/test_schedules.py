@@ -57,3 +57,32 @@ def test_production_ships_stopped_and_local_running():
     assert default_status({"NEPHOS_WAREHOUSE": "snowflake"})[0] == dg.DefaultScheduleStatus.STOPPED
     assert default_status({"NEPHOS_WAREHOUSE": "local"})[0] == dg.DefaultScheduleStatus.RUNNING
     assert default_status({"NEPHOS_WAREHOUSE": "local", "NEPHOS_AUTOMATION": "stopped"})[1] == dg.DefaultSensorStatus.STOPPED
+
+
+def test_default_cadence_starts_each_quarters_work_at_the_same_minute():
+    """One warehouse resume per quarter hour: every schedule fires on :00/:15/:30/:45, sync first."""
+    from nephos_pipeline.billing.replay import cron_minutes
+    from nephos_pipeline.orchestration.schedules import COALESCED, cadence
+
+    assert cadence({}) is COALESCED
+    for cron in COALESCED.crons.values():
+        assert all(m % 15 == 0 for m in cron_minutes(cron))
+    assert len(cron_minutes(COALESCED.crons["anomaly_schedule"])) == 96  # the seed's cadences are kept
+    assert len(cron_minutes(COALESCED.crons["pattern_schedule"])) == 24
+    assert len(cron_minutes(COALESCED.crons["prediction_schedule"])) == 4
+    p = COALESCED.priorities
+    assert p["sync_schedule"] > p["instances_schedule"] > p["anomaly_schedule"] > p["pattern_schedule"]
+    with pytest.raises(ValueError, match="NEPHOS_CADENCE"):
+        cadence({"NEPHOS_CADENCE": "daily"})
+
+
+def test_hourly_cadence_scores_the_hours_four_quarters_in_one_run():
+    from nephos_pipeline.orchestration.schedules import HOURLY
+
+    jobs = build_jobs(Partitions.build({}))
+    hourly = {s.name: s for s in build_schedules(jobs, dg.DefaultScheduleStatus.STOPPED, HOURLY)}
+    assert hourly["anomaly_schedule"].cron_schedule == "0 * * * *"
+    request = tick(hourly["anomaly_schedule"], datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-02-09:00"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-02-09:45"
+    assert tick(hourly["sync_schedule"], datetime(2026, 3, 2, 10, 0, tzinfo=UTC)).partition_key == "2026-03-02-09:00"

@@ -24,7 +24,9 @@
 -- every join below is on integers.
 --
 -- Parameters: range_start, range_end (TIMESTAMP_NTZ, UTC; unaligned bounds are rounded
--- inwards to ticks), instance_ids_json (JSON array of INSTANCE_IDs, or NULL for all).
+-- inwards to ticks), instance_ids_json (JSON array of INSTANCE_IDs, or NULL for all),
+-- with_seasonal (1 or 0): 0 skips the hour-of-day baseline (its two medians are about a
+-- third of the work, and only the seasonal_mad detector reads them; its columns are NULL).
 -- NaN and infinite values are ignored (ABS(NaN) compares greater than any number).
 WITH bounds AS (
     SELECT
@@ -133,6 +135,7 @@ seasonal AS (
      AND b.METRIC = c.METRIC
      AND b.bucket_no BETWEEN c.tick_no - 672 AND c.tick_no - 4
      AND FLOOR(MOD(b.bucket_no - 1, 96) / 4) = c.hour_of_day
+    WHERE %(with_seasonal)s = 1
     GROUP BY c.INSTANCE_ID, c.METRIC, c.tick_no, c.hour_of_day
 ),
 seasonal_mad AS (

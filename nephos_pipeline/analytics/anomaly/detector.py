@@ -93,13 +93,16 @@ def score_ticks(
     range_start: datetime,
     range_end: datetime,
     instance_ids: Sequence[str] | None = None,
+    with_seasonal: bool = True,
 ) -> pd.DataFrame:
     """Every method's baseline for each tick in [range_start, range_end] (UTC, naive).
 
     Causal by construction (see the SQL), so one call over a range equals calling it per
-    tick. Columns: see ``sql/analytics/anomaly_scores.sql``.
+    tick. Columns: see ``sql/analytics/anomaly_scores.sql``. ``with_seasonal=False`` skips
+    the hour-of-day baseline (NULL columns), which only ``seasonal_mad`` reads.
     """
     params = {
+        "with_seasonal": 1 if with_seasonal else 0,
         "range_start": _naive_utc(range_start),
         "range_end": _naive_utc(range_end),
         "instance_ids_json": None if instance_ids is None else json.dumps(list(instance_ids)),
