@@ -10,6 +10,6 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["nephos_pipeline", "nephos_pipeline.*"]), "nephos_pipeline.sql"],
     package_dir={"nephos_pipeline.sql": "sql"},
-    package_data={"nephos_pipeline.sql": ["*.sql", "*/*.sql", "*/*/*.sql"], "nephos_pipeline": ["**/*.html"]},
+    package_data={"nephos_pipeline.sql": ["*.sql", "*/*.sql", "*/*/*.sql"], "nephos_pipeline": ["**/*.html", "**/*.yaml"]},
     include_package_data=False,
 )

@@ -45,3 +45,4 @@ def test_wheel_contains_the_sql_files(tmp_path):
     for sql in (ROOT / "sql").rglob("*.sql"):
         assert f"nephos_pipeline/sql/{sql.relative_to(ROOT / 'sql')}" in names
     assert "nephos_pipeline/api/templates/page.html" in names
+    assert "nephos_pipeline/orchestration/local_dagster.yaml" in names  # the local instance settings

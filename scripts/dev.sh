@@ -37,19 +37,9 @@ LOG_DIR="$NEPHOS_HOME/logs"
 DYNAMODB_LOG="$LOG_DIR/dynamodb.log"
 mkdir -p "$LOG_DIR" "$DAGSTER_HOME"
 
-# Same instance as `nephos demo` (nephos_pipeline/cli/demo.py, dagster_instance): keep the two in step.
+# Same instance as `nephos demo` and `nephos backfill` (one settings file for all three).
 if [ ! -f "$DAGSTER_HOME/dagster.yaml" ]; then
-    cat >"$DAGSTER_HOME/dagster.yaml" <<'YAML'
-# Local Dagster instance for Nephos. One run at a time: the embedded warehouse is a
-# single DuckDB file that one process writes at a time.
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
-telemetry:
-  enabled: false
-YAML
+    cp "$(dirname "$0")/../nephos_pipeline/orchestration/local_dagster.yaml" "$DAGSTER_HOME/dagster.yaml"
 fi
 
 # `python -c "$DEFAULT_SIGINT" cmd...` execs cmd with SIGINT at its default disposition (same

@@ -2,7 +2,7 @@
 
 One instance for all three, so runs from the command line show up in the UI. One run at
 a time: the embedded warehouse is a single DuckDB file that one process writes at a time.
-``scripts/dev.sh`` writes the same file when it starts first: keep the two in step.
+``scripts/dev.sh`` copies the same file (``local_dagster.yaml``) when it starts first.
 """
 
 from __future__ import annotations
@@ -12,17 +12,8 @@ from pathlib import Path
 
 import dagster as dg
 
-DAGSTER_YAML = """\
-# Local Dagster instance for Nephos. One run at a time: the embedded warehouse is a
-# single DuckDB file that one process writes at a time.
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
-telemetry:
-  enabled: false
-"""
+# The instance settings, one file: ``scripts/dev.sh`` copies it when it starts first.
+DAGSTER_YAML = Path(__file__).with_name("local_dagster.yaml")
 
 
 def local_instance(home: Path) -> dg.DagsterInstance:
@@ -31,6 +22,6 @@ def local_instance(home: Path) -> dg.DagsterInstance:
     dagster_home.mkdir(parents=True, exist_ok=True)
     yaml = dagster_home / "dagster.yaml"
     if not yaml.exists():
-        yaml.write_text(DAGSTER_YAML)
+        yaml.write_text(DAGSTER_YAML.read_text())
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     return dg.DagsterInstance.get()
