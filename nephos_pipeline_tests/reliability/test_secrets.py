@@ -118,6 +118,7 @@ def test_runs_leave_no_secret_in_event_log_compute_logs_python_logs_or_errors(
             monkeypatch.setenv(name, value)
         put_instance(t.client, t.names, "web-01")
         put_metric(t.client, t.names, "web-01", H0, cpu_usage=5)
+        put_metric(t.client, t.names, "web-01", 1_700_000_000, cpu_usage=6)  # epoch seconds: read by the reconciliation
         caplog.set_level(logging.DEBUG)
         (tmp_path / "dagster").mkdir()
         instance = dg.DagsterInstance.local_temp(tempdir=str(tmp_path / "dagster"))
@@ -220,12 +221,13 @@ def test_real_snowflake_connection_with_the_configured_authentication() -> None:
 
 
 def test_iam_policy_in_docs_is_exactly_what_the_pipeline_calls(dynamodb_tables, warehouse, fault_proxy) -> None:
-    """Every DynamoDB operation of a full sync and a sensor tick, seen on the wire, against
-    the policy JSON published in docs/iam-and-grants.md: nothing missing, nothing extra."""
+    """Every DynamoDB operation of a full sync, a sensor tick and a reconciliation, seen on the
+    wire, against the policy JSON published in docs/iam-and-grants.md: nothing missing, nothing extra."""
     from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
     from nephos_pipeline.orchestration.schedules import build_jobs
     from nephos_pipeline.partitions import Partitions
     from nephos_pipeline_tests.helpers import put_alert
+    from nephos_pipeline_tests.reconcile.common import reconcile
     from nephos_pipeline_tests.reliability.common import sync_hour, sync_instances
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "iam-and-grants.md").read_text()
@@ -234,6 +236,7 @@ def test_iam_policy_in_docs_is_exactly_what_the_pipeline_calls(dynamodb_tables, 
     t = dynamodb_tables
     put_instance(t.client, t.names, "web-01")
     put_metric(t.client, t.names, "web-01", H0, cpu_usage=5)
+    put_metric(t.client, t.names, "web-01", 1_700_000_000, cpu_usage=6)  # epoch seconds: found by the reconciliation
     put_alert(t.client, t.names, "al-1", "web-01", H0)
     res = {"warehouse": warehouse, "dynamodb": dynamodb_resource(fault_proxy.endpoint_url, t.names)}
     assert sync_hour(res).success and sync_instances(res).success
@@ -241,6 +244,7 @@ def test_iam_policy_in_docs_is_exactly_what_the_pipeline_calls(dynamodb_tables, 
     jobs = build_jobs(parts)
     sensor = build_dynamodb_change_sensor(jobs["sync_hourly_job"], jobs["sync_instances_job"], parts)
     sensor(dg.build_sensor_context(resources={"dynamodb": res["dynamodb"]}))
+    assert reconcile(res, H0.strftime("%Y-%m-%d")).success  # keys-only Scan, then BatchGetItem of the stray
     called = {f"dynamodb:{op}" for op, _outcome in fault_proxy.log}
     assert called == granted
     tables = {r for stmt in policy["Statement"] for r in stmt["Resource"]}
