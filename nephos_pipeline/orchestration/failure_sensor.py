@@ -16,9 +16,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dagster import (
+    DagsterInstance,
     DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
+    RunsFilter,
     RunStatusSensorContext,
     SensorDefinition,
     run_failure_sensor,
@@ -73,6 +75,20 @@ def first_error(context: RunFailureSensorContext) -> str | None:
     return context.failure_event.message if context.failure_event else None
 
 
+def succeeded_retry_end(instance: DagsterInstance, run_id: str) -> datetime | None:
+    """When a retry of ``run_id`` (direct, or of a retry of it) already succeeded, its end time.
+
+    Why: a quick retry can succeed before the failure sensor's tick records the failure; the
+    resolve sensor then finds no row to resolve, so the failure is recorded resolved here.
+    """
+    for tag in (PARENT_TAG, ROOT_TAG):
+        records = instance.get_run_records(
+            RunsFilter(tags={tag: run_id}, statuses=[DagsterRunStatus.SUCCESS]), limit=1)
+        if records:
+            return _utc(records[0].end_time)
+    return None
+
+
 def build_failure_sensors() -> list[SensorDefinition]:
     @run_failure_sensor(name="run_failure_alert_sensor", minimum_interval_seconds=INTERVAL_S,
                         default_status=DefaultSensorStatus.RUNNING,
@@ -82,10 +98,12 @@ def build_failure_sensors() -> list[SensorDefinition]:
         error = first_error(context)
         record = context.instance.get_run_record_by_id(run.run_id)
         failed_at = _utc(record.end_time if record else None)
+        resolved_at = succeeded_retry_end(context.instance, run.run_id)
         ensure_schema(warehouse)
         warehouse.execute(load_sql("orchestration/record_run_failure.sql"), {
             "alert_id": alert_id(run.run_id), "failed_at": failed_at, "severity": "high",
             "message": failure_message(run.job_name, run.run_id, dict(run.tags), error),
+            "status": "open" if resolved_at is None else "resolved", "resolved_at": resolved_at,
             "loaded_at": _utc(None),
         })
         context.log.info(f"recorded failed run {run.run_id} as ALERTS {alert_id(run.run_id)}")

@@ -60,6 +60,23 @@ def test_failed_run_becomes_one_pipeline_alert_then_resolved_by_its_retry(wareho
     assert row.status == "resolved" and row.resolved_at is not None
 
 
+def test_a_retry_that_succeeds_before_the_failure_is_recorded_still_resolves_it(warehouse):
+    """The daemon can react to the retry's success before the failure (seen in the deployment test)."""
+    failure_sensor, resolved_sensor = build_failure_sensors()
+    with dg.DagsterInstance.ephemeral() as instance:
+        failed = _run(instance, extract_window)
+        retry = _run(instance, fine, {"dagster/parent_run_id": failed.run_id, "dagster/root_run_id": failed.run_id})
+        resolved_sensor(dg.build_run_status_sensor_context(
+            sensor_name=resolved_sensor.name, dagster_event=retry.get_run_success_event(),
+            dagster_instance=instance, dagster_run=retry.dagster_run), warehouse=warehouse)
+        assert _alerts(warehouse).empty  # nothing to resolve yet
+        failure_sensor(dg.build_run_status_sensor_context(
+            sensor_name=failure_sensor.name, dagster_event=failed.get_run_failure_event(),
+            dagster_instance=instance, dagster_run=failed.dagster_run).for_run_failure(), warehouse=warehouse)
+    row = _alerts(warehouse).iloc[0]
+    assert row.alert_id == alert_id(failed.run_id) and row.status == "resolved" and row.resolved_at is not None
+
+
 def test_agent_alerts_are_untouched_by_the_resolve(warehouse):
     # A successful run that is not a retry resolves nothing.
     _, resolved_sensor = build_failure_sensors()
