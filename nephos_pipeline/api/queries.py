@@ -1,8 +1,9 @@
 """Read-only access to AI_INSIGHTS for the API: the ``sql/api/*.sql`` files, bound params.
 
-Why one short-lived connection per request: DuckDB lets one process write a database file
-at a time and the pipeline may be writing, so the service opens the warehouse for the
-request and releases it straight after. A busy or unreachable warehouse becomes a
+Why a connection per request: locally, DuckDB lets one process write a database file at a
+time and the pipeline may be writing, so the service opens the warehouse for the request
+and releases it straight after; on Snowflake the connection comes from the warehouse's
+session pool (``warehouse/sessions.py``), so a request does not log in afresh. A busy or unreachable warehouse becomes a
 :class:`WarehouseError` (a 503), never a 500. Only SELECT statements are ever issued;
 in production the service should also run as the read-only NEPHOS_READER_ROLE.
 """

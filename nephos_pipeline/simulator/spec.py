@@ -38,10 +38,6 @@ def to_ms(moment: datetime) -> int:
     return int(round(moment.timestamp() * 1000))
 
 
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
 @dataclass(frozen=True, kw_only=True)
 class FleetSpec:
     """A deterministic fleet: the same spec always yields the same items.
