@@ -2,7 +2,8 @@
 
 Each merge is the MERGE statement plus a window-scoped DELETE of rows that are no longer
 in the source (items deleted from DynamoDB). Both run in one transaction so a failure
-leaves the target exactly as it was.
+leaves the target exactly as it was. A METRICS window also re-computes the 15-minute
+buckets it touches (``ingest.buckets``, METRICS_15M) in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from nephos_pipeline.ingest import buckets
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
@@ -50,4 +52,6 @@ def merge_window(
         else:
             cur.execute(load_sql(f"load/prune_{entity}.sql"), params)
         deleted = int(cur.rowcount or 0)
+        if entity == "metrics":
+            buckets.refresh(cur, window_start, window_end, loaded_at)
     return MergeCounts(inserted, updated, deleted)

@@ -47,9 +47,17 @@ def ensure_schema(warehouse: Warehouse) -> bool:
             if cur.fetchone()[0] == 0:
                 for name in schema_files():
                     warehouse.execute_script(load_sql(name), conn)
+                _migrate(warehouse, conn)
                 cur.execute(
                     "INSERT INTO NEPHOS_SCHEMA_VERSION VALUES (%(h)s, SYSDATE())",
                     {"h": key[1]},
                 )
         _applied.add(key)
         return True
+
+
+def _migrate(warehouse: Warehouse, conn) -> None:
+    """Fill tables a new schema version added from the data already loaded (once per version)."""
+    from nephos_pipeline.ingest.buckets import fill_history  # ingest imports the warehouse package
+
+    fill_history(warehouse, conn)

@@ -17,11 +17,11 @@
 -- Spreads are returned unscaled and may be 0 or NULL; the caller floors them (see
 -- nephos_pipeline/analytics/anomaly/detector.py), so nothing here divides by a spread.
 --
--- Why buckets: raw rows are aggregated once into 15-minute buckets (count, sum, sum of
--- squares, mean, min, max) over [range_start - 7 days, range_end]; the baselines then
--- join ticks to buckets (at most 672 per tick) instead of ticks to raw rows. Buckets are
--- numbered (epoch ms / 900000, rounded up), so bucket n is the window ending at tick n and
--- every join below is on integers.
+-- Why buckets: raw rows are aggregated into 15-minute buckets (count, sum, sum of
+-- squares, mean, min, max, 20th/80th percentile) once, by the load (METRICS_15M), not on
+-- every tick; the baselines join ticks to buckets (at most 672 per tick) instead of ticks
+-- to raw rows. Buckets are numbered (epoch ms / 900000, rounded up), so bucket n is the
+-- window ending at tick n and every join below is on integers.
 --
 -- Parameters: range_start, range_end (TIMESTAMP_NTZ, UTC; unaligned bounds are rounded
 -- inwards to ticks), instance_ids_json (JSON array of INSTANCE_IDs, or NULL for all),
@@ -34,29 +34,30 @@ WITH bounds AS (
         FLOOR(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_end)s::TIMESTAMP_NTZ) / 900000) AS last_tick_no
 ),
 buckets AS (
+    -- The 15-minute buckets the load keeps (METRICS_15M, sql/ddl/04_metrics_15m.sql: the
+    -- same aggregates of the raw rows, re-computed by every MERGE for the buckets it
+    -- touches), from the first tick's 672 baseline buckets to the last tick.
     SELECT
-        m.INSTANCE_ID,
-        m.METRIC,
-        CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, m.TS) / 900000) AS bucket_no,
-        COUNT(*) AS n,
-        SUM(m.VALUE) AS s,
-        SUM(m.VALUE * m.VALUE) AS ss,
-        AVG(m.VALUE) AS bucket_mean,
-        MIN(m.VALUE) AS bucket_min,
-        MAX(m.VALUE) AS bucket_max,
-        PERCENTILE_DISC(0.2) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_low,
-        PERCENTILE_DISC(0.8) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_high
-    FROM METRICS m
-    WHERE m.TS > DATEADD('minute', -15, DATEADD('day', -7, %(range_start)s::TIMESTAMP_NTZ))
-      AND m.TS <= %(range_end)s::TIMESTAMP_NTZ
-      AND ABS(m.VALUE) < 1e150
+        b.INSTANCE_ID,
+        b.METRIC,
+        b.BUCKET_NO AS bucket_no,
+        b.N AS n,
+        b.S AS s,
+        b.SS AS ss,
+        b.BUCKET_MEAN AS bucket_mean,
+        b.BUCKET_MIN AS bucket_min,
+        b.BUCKET_MAX AS bucket_max,
+        b.BUCKET_LOW AS bucket_low,
+        b.BUCKET_HIGH AS bucket_high
+    FROM METRICS_15M b
+    WHERE b.BUCKET_NO >= CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_start)s::TIMESTAMP_NTZ) / 900000) - 672
+      AND b.BUCKET_NO <= FLOOR(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_end)s::TIMESTAMP_NTZ) / 900000)
       AND (
           %(instance_ids_json)s IS NULL
-          OR m.INSTANCE_ID IN (
+          OR b.INSTANCE_ID IN (
               SELECT f.VALUE::VARCHAR FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(instance_ids_json)s))) f
           )
       )
-    GROUP BY m.INSTANCE_ID, m.METRIC, bucket_no
 ),
 current_window AS (
     SELECT
