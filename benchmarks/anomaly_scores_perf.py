@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nephos_pipeline.analytics.anomaly.detector import DEFAULT, flag, score_ticks
+from nephos_pipeline.ingest import buckets
 from nephos_pipeline.warehouse.local import LocalWarehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
@@ -39,6 +40,7 @@ def load(warehouse: LocalWarehouse, conn: object, instances: int, days: int, see
             frame = pd.DataFrame({"INSTANCE_ID": ids, "TS": ts, "METRIC": metric, "VALUE": values,
                                   "LOADED_AT": START})
             rows += warehouse.write_frame(conn, frame, "METRICS")
+    buckets.rebuild(warehouse, conn)  # what the load keeps for anomaly scoring
     return rows
 
 

@@ -38,6 +38,7 @@ from benchmarks.common import figure, new_warehouse, timed
 from nephos_pipeline.analytics import anomaly_findings, patterns, predictions
 from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
+from nephos_pipeline.ingest import buckets
 from nephos_pipeline.ingest.direct import load_items
 from nephos_pipeline.insights.findings import Finding, Narrative
 from nephos_pipeline.insights.llm.cortex import CortexNarrator
@@ -141,6 +142,7 @@ def _load_fleet(warehouse: Any, spec: FleetSpec) -> int:
                 rows += _flush(warehouse, conn, frames)
                 frames = []
         rows += _flush(warehouse, conn, frames)
+        buckets.rebuild(warehouse, conn)  # what the load keeps for anomaly scoring
     return rows
 
 

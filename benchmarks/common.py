@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from nephos_pipeline.ingest import buckets
 from nephos_pipeline.warehouse.local import LocalWarehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
@@ -259,9 +260,10 @@ FROM (SELECT SEQ8() AS n FROM TABLE(GENERATOR(ROWCOUNT => %(instances)s)))
 
 
 def fill_fleet(warehouse: LocalWarehouse, conn: Any, instances: int, days: float, start: datetime,
-               chunk_days: int = 2) -> int:
+               chunk_days: int = 2, bucket: bool = True) -> int:
     """METRICS for ``instances`` x 6 metrics x ``days`` at 1-minute resolution from ``start``,
-    plus one INSTANCES row per host. Inserted a few days at a time, in time order."""
+    plus one INSTANCES row per host. Inserted a few days at a time, in time order; then
+    bucketed into METRICS_15M as the load would have (``bucket=False``: the caller does it)."""
     warehouse.execute(FILL_INSTANCES_SQL, {"instances": instances, "start": start}, conn)
     total_minutes = int(round(days * 1440))
     step = chunk_days * 1440
@@ -273,6 +275,8 @@ def fill_fleet(warehouse: LocalWarehouse, conn: Any, instances: int, days: float
             "start": start + _minutes(first), "total_minutes": total_minutes, "minute_offset": first,
         }
         rows += warehouse.execute(FILL_METRICS_SQL, params, conn)
+    if bucket:
+        buckets.rebuild(warehouse, conn)
     return rows
 
 

@@ -33,11 +33,15 @@ def refresh(cur: Any, window_start: datetime | None, window_end: datetime | None
     return int(cur.rowcount or 0)
 
 
+def rebuild(warehouse: Warehouse, conn: Any, start: datetime | None = None, end: datetime | None = None) -> int:
+    """``refresh`` in a transaction of its own: for rows written to METRICS outside the load
+    (a DBA's correction, a benchmark's generated history). Returns buckets written."""
+    with warehouse.transaction(conn) as tx:
+        return refresh(tx, start, end)
+
+
 def fill_history(warehouse: Warehouse, conn: Any) -> int:
     """Bucket every METRICS row when METRICS_15M is empty (the one-off for existing history)."""
     cur = conn.cursor()
     cur.execute("SELECT COUNT(*) FROM METRICS_15M")
-    if cur.fetchone()[0]:
-        return 0
-    with warehouse.transaction(conn) as tx:
-        return refresh(tx, None, None)
+    return 0 if cur.fetchone()[0] else rebuild(warehouse, conn)

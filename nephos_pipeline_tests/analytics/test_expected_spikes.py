@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nephos_pipeline.analytics import anomaly_findings
+from nephos_pipeline.ingest import buckets
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.insights.llm.local import LocalNarrator
 from nephos_pipeline.insights.store import save_findings
@@ -23,6 +24,7 @@ def load_series(wh):
     df = pd.DataFrame({"INSTANCE_ID": "i-batch", "TS": ts, "METRIC": "cpu_usage", "VALUE": values, "LOADED_AT": DAY2})
     with wh.connection() as conn:
         wh.write_frame(conn, df, "METRICS")
+        buckets.rebuild(wh, conn)  # written directly, not through the load
 
 
 def spike_pattern(hour: int) -> Finding:

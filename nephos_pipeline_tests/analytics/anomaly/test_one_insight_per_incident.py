@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from nephos_pipeline.analytics import anomaly_findings
+from nephos_pipeline.ingest import buckets
 from nephos_pipeline.insights.llm.local import LocalNarrator
 from nephos_pipeline.insights.store import save_findings
 from nephos_pipeline.warehouse.local import LocalWarehouse
@@ -56,6 +57,7 @@ def load(wh: LocalWarehouse, frame: pd.DataFrame) -> None:
     long["INSTANCE_ID"], long["LOADED_AT"] = "i-host", START
     with wh.connection() as conn:
         wh.write_frame(conn, long[["INSTANCE_ID", "TS", "METRIC", "VALUE", "LOADED_AT"]], "METRICS")
+        buckets.rebuild(wh, conn)  # written directly, not through the load
 
 
 def analyse_in_steps(wh: LocalWarehouse, first: pd.Timestamp, last: pd.Timestamp, step: pd.Timedelta) -> None:
