@@ -31,7 +31,7 @@ def write_timeline(days: dict[str, Any], path: Path, fleet: int, hours: float = 
                      f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{h:02d}:00</text>')
     for i, (name, day) in enumerate(days.items()):
         y = 50 + i * ROW
-        label = f"{name}: {day.credits():.2f} cr/day, {len(day.resumes)} resumes"
+        label = f"{name}: {day.credits():.2f} cr/day, {day.resume_count:.0f} resumes"
         parts.append(f'<text x="10" y="{y + 18}">{escape(LABELS.get(name, name))}</text>'
                      f'<text x="10" y="{y + 32}" font-size="10" fill="#555">{escape(label.split(": ", 1)[1])}</text>')
         for run in day.runs:

@@ -7,6 +7,9 @@ Dagster pool of 1 for the warehouse jobs), runs launched together in order of th
 ``dagster/priority``. Each run starts ``run_start_s`` after it is dequeued (a run worker
 process loading the code), and sends its recorded statements at their recorded offsets.
 The warehouse-bound statements become busy intervals, and ``rules.resumes`` bills them.
+Snowflake checks for idle warehouses every ``poll_s`` at a phase we cannot know, so the
+day is billed at ``PHASES`` evenly spaced phases and the mean is reported (``resumes``,
+drawn in the timeline, are those of the first phase).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from nephos_pipeline.billing import rules
 from nephos_pipeline.billing.statements import JobProfile
 
 DAY_S = 86_400
+PHASES = 6
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,22 @@ class DayReplay:
     runs: list[Run] = field(default_factory=list)
     intervals: list[tuple[float, float, str]] = field(default_factory=list)
     resumes: list[rules.Resume] = field(default_factory=list)
+    billed_by_phase: list[float] = field(default_factory=list)
+    resumes_by_phase: list[int] = field(default_factory=list)
 
     @property
     def billed_s(self) -> float:
+        """Seconds billed, the mean over the suspension poll's phases."""
+        if self.billed_by_phase:
+            return sum(self.billed_by_phase) / len(self.billed_by_phase)
         return sum(r.billed_s for r in self.resumes)
+
+    @property
+    def resume_count(self) -> float:
+        """Resumes a day, the mean over the poll's phases."""
+        if self.resumes_by_phase:
+            return sum(self.resumes_by_phase) / len(self.resumes_by_phase)
+        return float(len(self.resumes))
 
     @property
     def busy_s(self) -> float:
@@ -83,8 +99,9 @@ def _expand(spec: str, size: int) -> list[int]:
 
 
 def replay_day(launches: Sequence[Launch], profiles: Mapping[str, JobProfile], run_start_s: float = 5.0,
-               auto_suspend_s: float = rules.DEFAULT_AUTO_SUSPEND_S) -> DayReplay:
-    """One UTC day of runs, busy intervals and billed resumes. ``profiles`` is keyed by job."""
+               auto_suspend_s: float = rules.DEFAULT_AUTO_SUSPEND_S, poll_s: float = 0.0) -> DayReplay:
+    """One UTC day of runs, busy intervals and billed resumes. ``profiles`` is keyed by job;
+    ``poll_s`` is Snowflake's suspension check (0: suspend exactly ``auto_suspend_s`` after)."""
     events = sorted(((60.0 * m + launch.offset_s, -launch.priority, i, launch)
                      for i, launch in enumerate(launches) for m in cron_minutes(launch.cron)),
                     key=lambda e: e[:3])
@@ -98,5 +115,10 @@ def replay_day(launches: Sequence[Launch], profiles: Mapping[str, JobProfile], r
         day.intervals += [(start + s.offset_s, start + s.offset_s + s.seconds, launch.job)
                           for s in profile.warehouse_statements]
         free_at = end
-    day.resumes = rules.resumes([(a, b) for a, b, _ in day.intervals], auto_suspend_s)
+    busy = [(a, b) for a, b, _ in day.intervals]
+    for k in range(PHASES if poll_s > 0 else 1):
+        got = rules.resumes(busy, auto_suspend_s, poll_s=poll_s, phase_s=k * poll_s / PHASES)
+        day.resumes = day.resumes or got
+        day.billed_by_phase.append(sum(r.billed_s for r in got))
+        day.resumes_by_phase.append(len(got))
     return day

@@ -78,3 +78,34 @@ def test_a_production_statement_log_becomes_a_profile():
     assert [(s.offset_s, s.seconds, s.warehouse) for s in profile.statements] == [
         (5.0, 0.0, False), (10.0, 2.0, True), (19.0, 1.0, True)]
     assert profile.wall_s == 20.0 and profile.warehouse_seconds == 3.0
+
+
+def test_suspension_waits_for_snowflakes_poll():
+    # Polls every 30 s at phase 0 (0, 30, 60, ...). Work 0-10 s, AUTO_SUSPEND 30: due at 40 s,
+    # suspended at the 60 s poll, billed 60 s. Work 0-35 s: due at 65, suspended at 90, billed 90.
+    assert rules.suspends_at(10, 30, poll_s=30) == 60 and rules.suspends_at(35, 30, poll_s=30) == 90
+    assert rules.suspends_at(30, 30, poll_s=30) == 60  # due exactly at a poll
+    assert rules.suspends_at(35, 30, poll_s=30, phase_s=10) == 70
+    assert [r.billed_s for r in rules.resumes([(0, 35)], auto_suspend_s=30, poll_s=30)] == [90]
+    # work arriving after AUTO_SUSPEND but before the poll is still on the same resume
+    got = rules.resumes([(0, 10), (45, 50)], auto_suspend_s=30, poll_s=30)
+    assert [(r.start_s, r.last_end_s, r.billed_s) for r in got] == [(0, 50, 90)]
+    assert len(rules.resumes([(0, 10), (45, 50)], auto_suspend_s=30)) == 2  # exact suspension: two
+
+
+def test_replay_averages_the_unknown_poll_phase():
+    profiles = {"job": JobProfile("job", 20, [Statement(0, 20, "SELECT")])}
+    day = replay_day([Launch("job", "job", "0 * * * *")], profiles, run_start_s=0, auto_suspend_s=30, poll_s=30)
+    # busy 0-20 s each hour, due at 50 s; polls at phases 0, 5, .., 25 s suspend it at 60, 65,
+    # 70, 75, 50, 55 s: billed (60 s minimum) 60, 65, 70, 75, 60, 60 -> 65 s an hour on average
+    assert day.billed_by_phase == [24 * s for s in (60.0, 65.0, 70.0, 75.0, 60.0, 60.0)]
+    assert day.billed_s == pytest.approx(24 * 65)
+    assert day.resume_count == 24
+
+
+def test_auto_suspend_is_read_from_account_setup():
+    assert rules.auto_suspend_s("CREATE WAREHOUSE IF NOT EXISTS W\n  WAREHOUSE_SIZE = 'XSMALL'\n  AUTO_SUSPEND = 90\n;") == 90
+    assert rules.auto_suspend_s("CREATE DATABASE X;") == rules.DEFAULT_AUTO_SUSPEND_S
+    assert rules.auto_suspend_s("-- CREATE WAREHOUSE docs; AUTO_SUSPEND = 60\nCREATE WAREHOUSE W AUTO_SUSPEND = 30;") == 30
+    shipped = rules.auto_suspend_s()
+    assert shipped >= 30 and shipped % 30 == 0  # what Snowflake's 30-second poll can honour
