@@ -1,10 +1,11 @@
--- Re-compute the 15-minute buckets a METRICS window touches from every METRICS row in them
--- (rows of the neighbouring windows included, so a late row, or one MERGEd by the next
--- window, gives the same bucket as a single load would). The aggregates are the ones
+-- Re-compute the 15-minute buckets ending in (from_ts, to_ts] from every METRICS row in
+-- them, so a late row, or one MERGEd by the next window, gives the same bucket as one load
+-- of everything would. Bounds are bucket ends (multiples of 15 minutes; NULL: unbounded):
+-- bucket BUCKET_NO holds the rows of (BUCKET_END - 15 min, BUCKET_END], numbered epoch ms /
+-- 900000 rounded up, as the scoring SQL numbers its ticks. The aggregates are the ones
 -- anomaly scoring used to compute on every tick (sql/analytics/anomaly_scores.sql, CTE
 -- `buckets`); NaN and infinite values are left out (ABS(NaN) compares greater than any
--- number). Run after sql/load/clear_metrics_15m.sql with the same bounds; NULL bounds:
--- the whole history (the one-off for an existing deployment).
+-- number). Run after sql/load/clear_metrics_15m.sql with the same bounds.
 INSERT INTO METRICS_15M (INSTANCE_ID, METRIC, BUCKET_NO, BUCKET_END, N, S, SS, BUCKET_MEAN, BUCKET_MIN,
                          BUCKET_MAX, BUCKET_LOW, BUCKET_HIGH, REFRESHED_AT)
 WITH grouped AS (
@@ -21,13 +22,8 @@ WITH grouped AS (
         PERCENTILE_DISC(0.2) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_low,
         PERCENTILE_DISC(0.8) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_high
     FROM METRICS m
-    -- From the start of the first bucket, (CEIL(window_start) - 1) quarters, to the end of the last.
-    WHERE (%(window_start)s::TIMESTAMP_NTZ IS NULL OR m.TS > DATEADD('minute', 15 * (CEIL(DATEDIFF(
-               'millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(window_start)s::TIMESTAMP_NTZ) / 900000) - 1),
-               '1970-01-01'::TIMESTAMP_NTZ))
-      AND (%(window_end)s::TIMESTAMP_NTZ IS NULL OR m.TS <= DATEADD('minute', 15 * CEIL(DATEDIFF(
-               'millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(window_end)s::TIMESTAMP_NTZ) / 900000),
-               '1970-01-01'::TIMESTAMP_NTZ))
+    WHERE (%(from_ts)s::TIMESTAMP_NTZ IS NULL OR m.TS > %(from_ts)s::TIMESTAMP_NTZ)
+      AND (%(to_ts)s::TIMESTAMP_NTZ IS NULL OR m.TS <= %(to_ts)s::TIMESTAMP_NTZ)
       AND ABS(m.VALUE) < 1e150
     GROUP BY m.INSTANCE_ID, m.METRIC, bucket_no
 )
