@@ -272,21 +272,6 @@ def severity_for(z: float, value: float | None = None, usual: float | None = Non
     return max(by_z, by_units, key=order.index)
 
 
-def confidence_for(z: float, baseline_points: float) -> float:
-    """0..1: how sure we are this is not noise; grows with |z| and with baseline size.
-
-    A logistic in |z| centred on 3 (0.5 there) times a baseline factor that reaches 1 at
-    a full week of 5-minute points (2016) and is 0.5 at one day of them.
-    """
-    if np.isnan(z):
-        return 0.0
-    magnitude = min(abs(float(z)), 50.0)
-    z_part = 1.0 / (1.0 + np.exp(-1.5 * (magnitude - 3.0)))
-    points = max(float(baseline_points or 0.0), 0.0)
-    data_part = min(1.0, 0.5 + 0.5 * np.log1p(points / 288.0) / np.log1p(7.0))
-    return float(round(min(1.0, max(0.0, z_part * data_part)), 4))
-
-
 def _naive_utc(moment: datetime) -> datetime:
     """METRICS.TS is UTC TIMESTAMP_NTZ: convert aware datetimes, keep naive ones as UTC."""
     stamp = pd.Timestamp(moment)
