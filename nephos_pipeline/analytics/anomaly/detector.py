@@ -212,18 +212,16 @@ def flag(scores: pd.DataFrame, config: DetectorConfig) -> pd.DataFrame:
     if config.flag_low:
         hit |= z < -config.z_threshold
     method = np.full(len(z), config.method, dtype=object)
-    if config.seasonal_z is not None:
-        seasonal = shifts.seasonal_shift(scores, config)
-        extra = seasonal["hit"] & ~hit & (config.flag_low | (seasonal["z"] > 0))
+    paths = (("seasonal_shift", shifts.seasonal_shift, config.seasonal_z),
+             ("step_shift", shifts.step_shift, config.step_ratio))
+    for name, path, setting in paths:  # a window flagged by an earlier path keeps that path
+        if setting is None:
+            continue
+        found = path(scores, config)
+        extra = found["hit"] & ~hit & (config.flag_low | (found["z"] > 0))
         for key in ("value", "centre", "spread", "z"):
-            scored[key] = np.where(extra, seasonal[key], scored[key])
-        method[extra], hit = "seasonal_shift", hit | extra
-    if config.step_ratio is not None:
-        step = shifts.step_shift(scores, config)
-        extra = step["hit"] & ~hit & (config.flag_low | (step["z"] > 0))
-        for key in ("value", "centre", "spread", "z"):
-            scored[key] = np.where(extra, step[key], scored[key])
-        method[extra], hit = "step_shift", hit | extra
+            scored[key] = np.where(extra, found[key], scored[key])
+        method[extra], hit = name, hit | extra
     if config.drop_ratio is not None and config.flag_low:
         extra = shifts.collapse(scores, config) & ~hit
         # z stays the (small) trough z: the evidence is the size of the fall, see severity_for.
