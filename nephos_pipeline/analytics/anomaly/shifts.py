@@ -1,24 +1,27 @@
-"""Two detection paths beside peak novelty, for what "beyond anything this week" misses.
+"""Detection paths beside peak novelty, for what "beyond anything this week" misses.
 
 Why: peak novelty only sees a window that leaves the week's whole range. Two kinds of
 incident stay inside it and are common on real fleets:
 
 * **A shift inside the daily range** (a resize halving office-hours CPU, traffic surging
-  at night to a level that is normal at noon). The ``seasonal shift`` path compares the
-  window mean with the same hour of day over the trailing week: it must leave that hour's
-  whole range, differ from its median by ``seasonal_z`` robust sigmas *and* by at least
-  ``seasonal_rel`` of the usual level in the metric's own units (a 50 % change), for
-  ``seasonal_ticks`` consecutive windows (persistence: one odd quarter-hour is not an
-  incident). It needs ``seasonal_min_hours`` of history (a full week): with less, the
-  weekend is not in the baseline yet and every Saturday morning would look like an outage.
+  at night to a level that is normal at noon). The default's ``step`` path (``step_shift``)
+  finds it after one day of history: the whole window steps out of the same hour's range
+  on the previous days *and* away from the level of the hour before (see its docstring).
+  The older ``seasonal shift`` path (off in the default, kept for comparison) compares the
+  window mean with the same hour over the trailing week: it must leave that hour's whole
+  range, differ from its median by ``seasonal_z`` robust sigmas *and* by ``seasonal_rel``
+  of it, for ``seasonal_ticks`` consecutive windows, after a full week of history (with
+  less, every Saturday morning looks like an outage to it).
 * **A collapse of a non-negative metric** (a byte counter falling to 1 %). Its z is
   bounded (a drop to 0 is only mean/std sigmas away), so the ``drop`` path uses the
   metric's own units: the whole window, its high included, is below 1/``drop_ratio`` of
-  the week's lowest low and its mean below 1/``drop_ratio`` of the usual level.
+  the week's lowest low (or 1/``drop_seasonal_ratio`` of the same hour's lowest mean) and
+  its mean below 1/``drop_ratio`` of the usual level.
 
-Pure numpy/pandas on the columns of ``sql/analytics/anomaly_scores.sql``; persistence uses
-the previous windows of the same series in the scores frame, so the caller scores
-``seasonal_ticks - 1`` extra ticks before its range (``anomaly_findings.analyse`` does).
+Pure numpy/pandas on the columns of ``sql/analytics/anomaly_scores.sql``; persistence and
+the hour before a step use the previous windows of the same series in the scores frame,
+so the caller scores ``detector.LOOKBACK_TICKS`` extra ticks before its range
+(``anomaly/chunks.py`` does).
 """
 
 from __future__ import annotations
