@@ -122,6 +122,7 @@ def finding_for(event: IncidentEvent, names: dict[str, str], context: dict, seri
             "value": rounded(inc.peak_value, 3), "baseline_center": rounded(inc.baseline_centre, 3),
             "baseline_spread": rounded(inc.baseline_spread, 4), "z": rounded(inc.peak_z, 2),
             "method": inc.method, "direction": "above" if inc.direction == "high" else "below",
+            "confidence_basis": dict(zip(("true", "insights"), precision.basis(inc.method, severity), strict=True)),
             "tick": iso(inc.first_tick), "last_tick": iso(max(i.seen_tick for i in [inc, *members])),
             "flagged_ticks": inc.flagged_ticks, "metrics": [inc.metric, *(m.metric for m in members)],
             "related": [{"metric": m.metric, "value": rounded(m.peak_value, 3), "z": rounded(m.peak_z, 2),

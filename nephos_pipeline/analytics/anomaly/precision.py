@@ -33,10 +33,15 @@ def _smoothed(true: int, total: int) -> float:
     return (true + 1) / (total + 2)
 
 
-def confidence_for(method: str, severity: str) -> float:
-    """0..1: the measured precision of insights opened by ``method`` with ``severity``."""
+def basis(method: str, severity: str) -> tuple[int, int]:
+    """(true, insights) measured for this path and severity, or its fallback (see above)."""
     cell = MEASURED.get(f"{method}/{severity}")
     if cell is None:
         same = [v for k, v in MEASURED.items() if k.split("/", 1)[0] == method] or list(MEASURED.values())
         cell = (sum(t for t, _ in same), sum(n for _, n in same))
-    return round(_smoothed(*cell), 2)
+    return cell
+
+
+def confidence_for(method: str, severity: str) -> float:
+    """0..1: the measured precision of insights opened by ``method`` with ``severity``."""
+    return round(_smoothed(*basis(method, severity)), 2)

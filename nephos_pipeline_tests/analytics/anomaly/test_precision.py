@@ -12,6 +12,7 @@ from nephos_pipeline.analytics.anomaly import precision
 from nephos_pipeline.analytics.anomaly.detector import DEFAULT
 from nephos_pipeline.analytics.anomaly.incidents import Incident, IncidentEvent
 from nephos_pipeline.analytics.anomaly_findings import finding_for
+from nephos_pipeline.insights.narrative import deterministic_narrative
 
 RESULTS = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / "detection.json"
 
@@ -54,3 +55,8 @@ def test_an_anomaly_insight_carries_the_measured_confidence():
     finding = finding_for(IncidentEvent("created", tick, inc), {}, {"deployments": [], "alerts": []}, [])
     assert finding.severity == "high"  # a counter at 0.2 % of its usual level, whatever its z
     assert finding.confidence == precision.confidence_for("collapse", "high")
+    true, total = precision.MEASURED["collapse/high"]
+    assert finding.evidence["confidence_basis"] == {"true": true, "insights": total}
+    text = deterministic_narrative(finding).description
+    assert f"{true} of {total} insights like this were real incidents" in text
+    assert "Found as a fall below anything seen that week." in text
