@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 KINDS = ("anomaly", "silence", "trend", "correlation", "recurring_spike", "recurring_alert", "prediction", "summary")
-INSIGHT_TYPES = ("anomaly", "pattern", "prediction", "summary")
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
@@ -25,7 +24,7 @@ class Finding:
     """
 
     kind: str  # anomaly | silence | trend | correlation | recurring_spike | recurring_alert | prediction | summary
-    insight_type: str  # anomaly | pattern | prediction | summary
+    insight_type: str  # a name in nephos_pipeline/insight_types.py
     fingerprint: str
     severity: str  # low | medium | high | critical
     confidence: float  # 0..1

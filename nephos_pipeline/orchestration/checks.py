@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
-from nephos_pipeline import metric_catalogue
+from nephos_pipeline import insight_types, metric_catalogue
 from nephos_pipeline.ingest.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.sql_files import load_sql
@@ -85,11 +85,11 @@ def build_checks() -> list[AssetChecksDefinition]:
         @asset_check(asset=asset_name, name=f"{asset_name}_rows_valid",
                      description="Type and severity from their enums, confidence in 0..1, expires_at > created_at.")
         def check(warehouse: Warehouse) -> AssetCheckResult:
-            return _rows_check(warehouse, "insights_valid", "AI_INSIGHTS rows valid", since=False)
+            return _rows_check(warehouse, "insights_valid", "AI_INSIGHTS rows valid", since=False,
+                               params={"insight_types": insight_types.sql_param()})
 
         return check
 
-    insight_checks = [_insights_check(a) for a in ("anomaly_insights", "pattern_insights", "prediction_insights",
-                                                   "insights_summary")]
+    insight_checks = [_insights_check(t.asset) for t in insight_types.INSIGHT_TYPES.values()]
     return [metrics_match_landing, metrics_unique_keys, metrics_values_in_range, metrics_fresh, alerts_unique_keys,
             *insight_checks]

@@ -33,6 +33,7 @@ from dagster import (
     schedule,
 )
 
+from nephos_pipeline import insight_types
 from nephos_pipeline.partitions import Partitions
 
 # The run tags Dagster reads for one run over a range of partitions (as a single-run backfill).
@@ -91,12 +92,15 @@ def build_jobs(parts: Partitions) -> dict:
                                             description="Extract and load Metrics and Alerts for one hour."),
         "sync_instances_job": define_asset_job("sync_instances_job", selection=[*SYNC_INSTANCES, "metric_rollups"],
                                                description="Instances snapshot and the rollup views."),
-        "anomaly_job": define_asset_job("anomaly_job", selection=["anomaly_insights"],
-                                        partitions_def=parts.quarter_hourly),
-        "pattern_job": define_asset_job("pattern_job", selection=["pattern_insights"], partitions_def=parts.hourly),
-        "prediction_job": define_asset_job("prediction_job", selection=["prediction_insights", "insights_summary"],
-                                           partitions_def=parts.six_hourly),
+        **insight_jobs(parts),
     }
+
+
+def insight_jobs(parts: Partitions) -> dict:
+    """One job per ``job`` named in the insight-type registry, partitioned like its assets."""
+    pdefs = {t.job: getattr(parts, t.partitions) for t in insight_types.INSIGHT_TYPES.values()}
+    return {job: define_asset_job(job, selection=assets, partitions_def=pdefs[job])
+            for job, assets in insight_types.jobs().items()}
 
 
 def _request(job_name: str, partition_start: datetime, priority: int = 0) -> RunRequest:

@@ -52,7 +52,11 @@ def split_tokens(total: int, count: int) -> list[int]:
 
 
 class Narrator(ConfigurableResource, ABC):
-    """Turns measured findings into words. Subclasses implement one call per batch."""
+    """Turns measured findings into words: the resource every insight asset is given.
+
+    Two kinds implement it: :class:`ModelNarrator` (an LLM, one call per batch, replies
+    validated) and the local narrator (deterministic words, no model at all).
+    """
 
     model: str = Field(description="Model name passed to the backend.")
     temperature: float = Field(default=0.2, description="Sampling temperature; low keeps wording factual.")
@@ -62,6 +66,18 @@ class Narrator(ConfigurableResource, ABC):
     strict_numbers: bool = Field(default=True, description="Reject LLM text quoting numbers not in the evidence.")
 
     backend: ClassVar[str] = "llm"
+
+    @abstractmethod
+    def narrate(self, findings: Sequence[Finding], warehouse: Warehouse | None = None) -> list[Narrative]:
+        """One narrative per finding, in order; never raises."""
+
+    @abstractmethod
+    def ping(self, warehouse: Warehouse | None = None) -> tuple[str, float]:
+        """(model, latency in seconds) of a tiny call, for ``nephos doctor``; raises on failure."""
+
+
+class ModelNarrator(Narrator, ABC):
+    """A narrator backed by a model. Subclasses implement one call per batch (``_complete``)."""
 
     def narrate(self, findings: Sequence[Finding], warehouse: Warehouse | None = None) -> list[Narrative]:
         """One narrative per finding, in order; the LLM's only where it passed validation."""
@@ -99,7 +115,3 @@ class Narrator(ConfigurableResource, ABC):
     @abstractmethod
     def _complete(self, findings: list[Finding], warehouse: Warehouse | None) -> Sequence[Reply]:
         """Exactly one backend call for ``findings``; one Reply per finding, in order."""
-
-    @abstractmethod
-    def ping(self, warehouse: Warehouse | None = None) -> tuple[str, float]:
-        """(model, latency in seconds) of a tiny call, for ``nephos doctor``; raises on failure."""

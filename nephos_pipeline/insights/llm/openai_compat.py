@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field
 
 from nephos_pipeline.insights.findings import Finding
-from nephos_pipeline.insights.llm.base import Narrator, NarratorError, Reply, split_tokens
+from nephos_pipeline.insights.llm.base import ModelNarrator, NarratorError, Reply, split_tokens
 from nephos_pipeline.insights.llm.prompt import batch_messages
 from nephos_pipeline.insights.llm.validate import RAW_MAX_BYTES, Rejected, split_batch
 from nephos_pipeline.warehouse.base import Warehouse
@@ -28,7 +28,7 @@ from nephos_pipeline.warehouse.base import Warehouse
 _CHUNK = 64 * 1024
 
 
-class OpenAICompatNarrator(Narrator):
+class OpenAICompatNarrator(ModelNarrator):
     """Narratives from an OpenAI-compatible chat-completions endpoint."""
 
     base_url: str = Field(description="Server base URL, e.g. http://127.0.0.1:11434/v1 (no trailing /chat/completions).")
