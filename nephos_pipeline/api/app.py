@@ -43,9 +43,9 @@ from nephos_pipeline.api.queries import (
     fetch_summary,
     probe,
     read_connection,
-    utc_now,
 )
 from nephos_pipeline.api.shapes import iso_utc
+from nephos_pipeline.clock import utc_now
 from nephos_pipeline.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)

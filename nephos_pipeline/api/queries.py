@@ -45,10 +45,6 @@ def api_sql(name: str) -> str:
     return text
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _bind_time(moment: datetime) -> str:
     """Aware or naive-UTC datetime -> the naive UTC text TIMESTAMP_NTZ columns hold."""
     if moment.tzinfo is not None:

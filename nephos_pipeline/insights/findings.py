@@ -39,6 +39,18 @@ class Finding:
     first_seen_at: datetime | None = None
 
 
+def token_count(value: Any) -> int:
+    """A token count as a backend reports it (int, text, None, junk) -> an int >= 0.
+
+    Usage figures come from outside (an HTTP body, a Cortex VARIANT); a missing or odd one
+    counts as 0 rather than failing the batch, because the words are still usable.
+    """
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 @dataclass(frozen=True)
 class Narrative:
     """The words stored with a finding.

@@ -5,12 +5,13 @@ their cost does not grow with history.
 """
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
 from nephos_pipeline import insight_types, metric_catalogue
+from nephos_pipeline.clock import utc_now_naive as _now
 from nephos_pipeline.ingest.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.sql_files import load_sql
@@ -18,10 +19,6 @@ from nephos_pipeline.warehouse import Warehouse
 
 LOOKBACK = timedelta(days=7)
 MAX_AGE_MINUTES = 120
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _table(df) -> MetadataValue:

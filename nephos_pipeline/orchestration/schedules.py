@@ -22,7 +22,7 @@ resume an hour; the hour's four anomaly windows scored in one run).
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dagster import (
     DefaultScheduleStatus,
@@ -34,6 +34,8 @@ from dagster import (
 )
 
 from nephos_pipeline import insight_types
+from nephos_pipeline.clock import PARTITION_FMT as FMT
+from nephos_pipeline.clock import floor_time as floor
 from nephos_pipeline.partitions import Partitions
 
 # The run tags Dagster reads for one run over a range of partitions (as a single-run backfill).
@@ -42,7 +44,6 @@ ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 SYNC_HOURLY = ["raw_metrics", "metrics", "raw_alerts", "alerts"]
 SYNC_INSTANCES = ["raw_instances", "instances"]
-FMT = "%Y-%m-%d-%H:%M"
 CADENCES = ("seed", "hourly")
 PRIORITY_TAG = "dagster/priority"
 
@@ -79,11 +80,6 @@ def cadence(env: Mapping[str, str] | None = None) -> Cadence:
     if name not in CADENCES:
         raise ValueError(f"NEPHOS_CADENCE must be one of {', '.join(CADENCES)}, got {name!r}")
     return COALESCED if name == "seed" else HOURLY
-
-
-def floor(moment: datetime, step: timedelta) -> datetime:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return epoch + ((moment.astimezone(UTC) - epoch) // step) * step
 
 
 def build_jobs(parts: Partitions) -> dict:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from nephos_pipeline.insights.findings import Finding, Narrative
+from nephos_pipeline.insights.findings import Finding, Narrative, token_count
 from nephos_pipeline.insights.llm.validate import validate_reply
 from nephos_pipeline.insights.narrative import deterministic_narrative
 from nephos_pipeline.warehouse.base import Warehouse
@@ -43,9 +43,9 @@ class NarratorError(RuntimeError):
         self.reason = reason
 
 
-def split_tokens(total: int, count: int) -> list[int]:
+def split_tokens(total: Any, count: int) -> list[int]:
     """Spread a batch's token usage over its findings (remainder to the first)."""
-    total, count = max(int(total or 0), 0), max(count, 1)
+    total, count = token_count(total), max(count, 1)
     share = [total // count] * count
     share[0] += total - sum(share)
     return share

@@ -101,8 +101,8 @@ class OpenAICompatNarrator(ModelNarrator):
         envelope = self._post(body, max_bytes=RAW_MAX_BYTES * len(findings) + _CHUNK)
         content = self._content(envelope)
         usage = envelope.get("usage") if isinstance(envelope.get("usage"), dict) else {}
-        prompt = split_tokens(_int(usage.get("prompt_tokens")), len(findings))
-        completion = split_tokens(_int(usage.get("completion_tokens")), len(findings))
+        prompt = split_tokens(usage.get("prompt_tokens"), len(findings))
+        completion = split_tokens(usage.get("completion_tokens"), len(findings))
         replies = []
         for item, p, c in zip(split_batch(content, len(findings)), prompt, completion, strict=True):
             if isinstance(item, Rejected):
@@ -120,10 +120,3 @@ class OpenAICompatNarrator(ModelNarrator):
         self._content(envelope)
         model = envelope.get("model")
         return (model if isinstance(model, str) and model else self.model), time.monotonic() - started
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except (TypeError, ValueError, OverflowError):
-        return 0
