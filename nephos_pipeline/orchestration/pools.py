@@ -24,6 +24,9 @@ touched by the agent-alert MERGE or prune, which only see ``SOURCE = 'agent'``.
 
 from __future__ import annotations
 
+from nephos_pipeline import insight_types
+
+AI_INSIGHTS_POOL = "nephos_ai_insights"
 # asset name -> pool (what it writes)
 POOLS: dict[str, str] = {
     "raw_instances": "nephos_landing_instances",  # LANDING_INSTANCES (+ its REJECTS rows)
@@ -34,17 +37,17 @@ POOLS: dict[str, str] = {
     "alerts": "nephos_alerts",  # ALERTS window, SOURCE = 'agent'
     "metrics_reconciliation": "nephos_metrics_reconciliation",  # METRICS_RECONCILIATION day (+ its REJECTS rows)
     "metric_rollups": "nephos_rollup_views",  # CREATE OR REPLACE VIEW ...
-    "anomaly_insights": "nephos_ai_insights",  # AI_INSIGHTS anomaly rows
     "batch_alerts": "nephos_batch_alerts",  # ALERTS SOURCE = 'batch'
-    "pattern_insights": "nephos_ai_insights",  # AI_INSIGHTS pattern rows
-    "prediction_insights": "nephos_ai_insights",  # AI_INSIGHTS prediction rows
-    "insights_summary": "nephos_ai_insights",  # AI_INSIGHTS summary rows
-    "insights_archive": "nephos_ai_insights",  # moves expired AI_INSIGHTS rows to AI_INSIGHTS_ARCHIVE
+    "insights_archive": AI_INSIGHTS_POOL,  # moves expired AI_INSIGHTS rows to AI_INSIGHTS_ARCHIVE
+    # every insight type's asset (insight_types.py): its AI_INSIGHTS rows
+    **{t.asset: AI_INSIGHTS_POOL for t in insight_types.INSIGHT_TYPES.values()},
 }
 
 
 def pool(asset_name: str) -> str:
     """The pool of ``asset_name``; a KeyError names an asset that was added without one."""
+    if asset_name in {t.asset for t in insight_types.INSIGHT_TYPES.values()}:
+        return AI_INSIGHTS_POOL  # also a type registered after import (a test, a worked example)
     return POOLS[asset_name]
 
 
