@@ -13,6 +13,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
@@ -21,16 +23,21 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _time(value: Any) -> datetime:
+    """A TIMESTAMP_NTZ cell (a pandas Timestamp) as the plain datetime the connector binds."""
+    return pd.Timestamp(value).to_pydatetime()
+
+
 def alert_params(row: Any) -> dict[str, Any]:
     """The ``merge_batch_alert.sql`` binds for one candidate row."""
     evidence = _json(row.evidence) or {}
     instances = _json(row.affected_instances) or [None]
     return {
         "alert_id": f"nephos-{row.fingerprint}", "instance_id": instances[0],
-        "created_at": row.created_at, "severity": row.severity, "metric": row.metric,
+        "created_at": _time(row.created_at), "severity": row.severity, "metric": row.metric,
         "value": evidence.get("value"), "threshold": evidence.get("baseline_center"),
         "message": f"{row.metric} {evidence.get('z')} sigma from its baseline (Nephos batch layer)",
-        "loaded_at": row.last_seen_at,
+        "loaded_at": _time(row.last_seen_at),
     }
 
 
