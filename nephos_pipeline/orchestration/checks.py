@@ -65,7 +65,7 @@ def build_checks() -> list[AssetChecksDefinition]:
     def metrics_unique_keys(warehouse: Warehouse) -> AssetCheckResult:
         return _rows_check(warehouse, "metrics_duplicates", "no duplicate natural keys")
 
-    @asset_check(asset="metrics", blocking=True, description="Percentages within 0-100; rates and load not negative.")
+    @asset_check(asset="metrics", blocking=True, description="Each metric within its valid range (metric_catalogue.py).")
     def metrics_values_in_range(warehouse: Warehouse) -> AssetCheckResult:
         return _rows_check(warehouse, "metrics_ranges", "values within their ranges",
                            params={"catalogue": metric_catalogue.sql_param()})
