@@ -194,14 +194,20 @@ def realistic_fleet(configs: list[DetectorConfig],
     return out
 
 
+# The full results file is large and not committed; its precision section is, because the
+# confidence table in analytics/anomaly/precision.py is copied from it (a test compares them).
+PRECISION_FILE = Path(__file__).resolve().parent / "results" / "insight_precision.json"
+
+
 def precision_section(corpus: list[NabSeries], scores: pd.DataFrame, fleet: dict | None) -> dict:
     """Precision of the default's insights per (method, severity): NAB plus every fleet seed."""
     labelled = nab_labelled(corpus, created_insights(scores, DEFAULT))
     seeds = sorted((fleet or {}).get("seeds", {}))
     for seed in seeds:
         labelled += [(r["method"], r["severity"], r["true"]) for r in fleet["seeds"][seed][DEFAULT.name]["insights"]]
+    fleet_insights = sum(len(fleet["seeds"][seed][DEFAULT.name]["insights"]) for seed in seeds)
     return {"detector": DEFAULT.name, "sources": ["NAB realAWSCloudwatch", *(f"realistic fleet seed {s}" for s in seeds)],
-            "table": precision_table(labelled)}
+            "fleet_insights": fleet_insights, "table": precision_table(labelled)}
 
 
 def sections(with_clean_fleet: bool) -> dict[str, Callable[[], dict]]:
@@ -255,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="NAB-style detection benchmark for Nephos anomaly insights.")
     parser.add_argument("--data", type=Path, required=True, help="folder in NAB's layout (data/, labels/)")
     parser.add_argument("--out", type=Path, default=Path("results.json"))
+    parser.add_argument("--precision-out", type=Path, default=PRECISION_FILE,
+                        help="the small committed file the confidence table in code is checked against")
     parser.add_argument("--plots", type=Path, default=None, help="write one PNG per series here (needs matplotlib)")
     parser.add_argument("--clean-fleet", action=argparse.BooleanOptionalAction, default=True,
                         help="also count insights on a simulated healthy fleet (default: on)")
@@ -262,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     results = run(args.data, args.plots, args.clean_fleet)
     args.out.write_text(json.dumps(results, indent=2, default=str))
+    args.precision_out.write_text(json.dumps(results["insight_precision"], indent=2, sort_keys=True) + "\n")
     print(markdown_table(results))
     print("\n" + fleet_table(results))
     print(f"\nwrote {args.out} in {results['meta']['total_seconds']} s")

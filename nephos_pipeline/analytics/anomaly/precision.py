@@ -7,7 +7,7 @@ the default detector's insights were true on the detection benchmark
 (``benchmarks/detection.py``: NAB realAWSCloudwatch label windows and the labelled
 realistic fleet, seeds 72026, 7027 and 72028; see ``benchmarks/insight_precision.py``).
 It is copied from that run's ``insight_precision`` section, and a test checks that the
-committed results file (``benchmarks/results/detection.json``) says the same, so a new
+committed ``benchmarks/results/insight_precision.json`` (written by that run) says the same, so a new
 detector cannot keep an old table silently.
 
 The confidence is the precision with one true and one false insight added (Laplace's rule
