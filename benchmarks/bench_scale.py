@@ -34,10 +34,10 @@ from benchmarks.timeline import write_timeline
 from nephos_pipeline.billing import rules
 from nephos_pipeline.billing.replay import Launch, replay_day
 from nephos_pipeline.billing.statements import JobProfile, Statement
+from nephos_pipeline.clock import PARTITION_FMT as FMT
 from nephos_pipeline.ingest import buckets
 
 START = datetime(2026, 2, 1)
-FMT = "%Y-%m-%d-%H:%M"
 ROOT = Path(__file__).resolve().parents[1]
 
 
