@@ -11,9 +11,9 @@ import pandas as pd
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
 from nephos_pipeline import metric_catalogue
-from nephos_pipeline.ingest.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.warehouse import Warehouse
 
 LOOKBACK = timedelta(days=7)
