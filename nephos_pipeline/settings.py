@@ -36,8 +36,9 @@ def table_env_var(name: str) -> str:
 class TableNames:
     """Physical DynamoDB table name per registered table (``nephos_pipeline.tables``).
 
-    The three original tables have fields (positional: metrics, alerts, instances); any
-    further registered table is named in ``others`` or gets ``default_table_name``.
+    The three original tables keep their fields (positional: metrics, alerts, instances, as
+    callers and deploy configs name them); any further registered table is named in
+    ``others`` or gets ``default_table_name``, so adding a table needs no change here.
     """
 
     metrics: str = DEFAULT_METRICS_TABLE
@@ -46,7 +47,7 @@ class TableNames:
     others: tuple[tuple[str, str], ...] = ()  # (logical name, physical name)
 
     def of(self, name: str) -> str:
-        if name in {"metrics", "alerts", "instances"}:
+        if name in _FIELDS:
             return getattr(self, name)
         return dict(self.others).get(name) or default_table_name(name)
 
@@ -54,11 +55,11 @@ class TableNames:
     def from_env(cls, env: Mapping[str, str] | None = None, registered: Iterable[str] = ()) -> TableNames:
         """``NEPHOS_<NAME>_TABLE`` for the three tables and every other ``registered`` one."""
         env = os.environ if env is None else env
-        def named(name: str) -> str:
-            return env.get(table_env_var(name)) or default_table_name(name)
+        named = {name: env.get(table_env_var(name)) or default_table_name(name) for name in (*_FIELDS, *registered)}
+        return cls(*(named[f] for f in _FIELDS), others=tuple((n, v) for n, v in named.items() if n not in _FIELDS))
 
-        others = tuple((n, named(n)) for n in registered if n not in {"metrics", "alerts", "instances"})
-        return cls(metrics=named("metrics"), alerts=named("alerts"), instances=named("instances"), others=others)
+
+_FIELDS = ("metrics", "alerts", "instances")
 
 
 def nephos_home(env: Mapping[str, str] | None = None) -> Path:
