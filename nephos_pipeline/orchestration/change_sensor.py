@@ -151,7 +151,7 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
 
 def _stream_arns(dynamodb: DynamoDBResource, warnings: list[str]) -> dict[str, str]:
     """Current stream ARN per table kind; a missing table or stream is warned about and left
-    out (its cursor entry is kept), so one bad table does not stop the other two."""
+    out (its cursor entry is kept), so one bad table does not stop the others."""
     client, arns = dynamodb.client(), {}
     for kind, table in table_names_by_logical_name(dynamodb.tables).items():
         try:
@@ -180,7 +180,7 @@ def build_dynamodb_change_sensor(
     max_seconds_per_tick: float = 20.0,
     clock: Callable[[], datetime] | None = None,
 ) -> SensorDefinition:
-    """The sensor over the three tables' streams; needs the ``dynamodb`` resource.
+    """The sensor over every registered table's stream; needs the ``dynamodb`` resource.
 
     Both jobs must be job objects (``define_asset_job`` results): a sensor with several
     targets cannot be given job names in Dagster 1.13. ``max_seconds_per_tick`` bounds the

@@ -1,4 +1,4 @@
-"""Reading the three tables' DynamoDB Streams from a sensor cursor. Pure logic: no Dagster.
+"""Reading the registered tables' DynamoDB Streams from a sensor cursor. Pure logic: no Dagster.
 
 The sensor keeps no state between ticks except its cursor string, so everything needed to
 resume lives in ``StreamCursor``: per table the stream ARN it belongs to and, per shard, the
