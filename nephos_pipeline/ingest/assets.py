@@ -36,8 +36,8 @@ GROUP_WAREHOUSE = "warehouse"
 
 
 class ExtractConfig(Config):
-    """Set by the change sensor for tables read per instance (Metrics): ids with items in the
-    hour that the Instances table lacks. Other tables have nothing to query per instance."""
+    """Set by the change sensor on tables read per instance (``raw_metrics``): ids with items
+    in the hour that the Instances table lacks."""
 
     unregistered_instance_ids: list[str] = []
 
@@ -49,21 +49,33 @@ def _now() -> datetime:
 def _raw_asset(table: Table, parts: Partitions) -> AssetsDefinition:
     """``raw_<name>``: read DynamoDB, replace the window (or snapshot) in the landing table."""
     hourly = table.partitioned
-
-    @asset(
+    spec = dict(
         name=table.raw_asset, group_name=GROUP_EXTRACT, kinds={"dynamodb"},
         partitions_def=parts.hourly_open if hourly else None,
         backfill_policy=BackfillPolicy.single_run() if hourly else None,
         pool=table_pools(table)[table.raw_asset], deps=[f"raw_{name}" for name in table.after],
         description=table.extract_description,
     )
-    def _raw(context: AssetExecutionContext, config: ExtractConfig, warehouse: Warehouse,
-             dynamodb: DynamoDBResource) -> MaterializeResult:
+
+    def extract(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource,
+                stream_ids: list[str]) -> MaterializeResult:
         ensure_schema(warehouse)
         start, end = window_of(context) if hourly else (None, None)
         result = extraction.extract(warehouse, dynamodb, table, start, end, _now(), log=context.log,
-                                    stream_ids=config.unregistered_instance_ids)
+                                    stream_ids=stream_ids)
         return MaterializeResult(metadata=result.metadata())
+
+    if table.read_per_instance:  # only these take the sensor's unregistered instance ids
+        @asset(**spec)
+        def _raw_per_instance(context: AssetExecutionContext, config: ExtractConfig, warehouse: Warehouse,
+                              dynamodb: DynamoDBResource) -> MaterializeResult:
+            return extract(context, warehouse, dynamodb, config.unregistered_instance_ids)
+
+        return _raw_per_instance
+
+    @asset(**spec)
+    def _raw(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
+        return extract(context, warehouse, dynamodb, [])
 
     return _raw
 
