@@ -8,7 +8,6 @@ multi-day backfill is one run that queries each instance's whole range once.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from dagster import (
     AssetExecutionContext,
@@ -20,6 +19,7 @@ from dagster import (
     asset,
 )
 
+from nephos_pipeline.clock import utc_now_naive as _now
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import extraction, table_sql
 from nephos_pipeline.ingest.merge import merge_window
@@ -40,10 +40,6 @@ class ExtractConfig(Config):
     in the hour that the Instances table lacks."""
 
     unregistered_instance_ids: list[str] = []
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _raw_asset(table: Table, parts: Partitions) -> AssetsDefinition:

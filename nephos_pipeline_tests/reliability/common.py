@@ -25,7 +25,6 @@ from nephos_pipeline.warehouse import Warehouse
 
 H0 = datetime(2026, 3, 1, 10, 0)
 KEY = "2026-03-01-10:00"
-SYNC_INSTANCES = SYNC_SNAPSHOT
 ASSETS = build_ingest_assets(Partitions.build())
 FMT = "%Y-%m-%d-%H:%M"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # console only; the event log keeps all
@@ -50,7 +49,7 @@ def sync_hour(resources: dict, key: str = KEY, **kwargs: Any) -> dg.ExecuteInPro
 
 def sync_instances(resources: dict, **kwargs: Any) -> dg.ExecuteInProcessResult:
     """What ``sync_instances_job`` runs (minus the rollup views)."""
-    return materialize(resources, SYNC_INSTANCES, **kwargs)
+    return materialize(resources, SYNC_SNAPSHOT, **kwargs)
 
 
 def step_error(result: dg.ExecuteInProcessResult) -> str:
