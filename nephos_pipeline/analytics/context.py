@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from nephos_pipeline.analytics.common import series_lookup
+from nephos_pipeline.analytics.common import iso, naive_utc, series_lookup
 from nephos_pipeline.warehouse import Warehouse
 
 
@@ -49,3 +49,26 @@ def deployments_between(warehouse: Warehouse, conn: Any, start: datetime, end: d
         {"start": start, "end": end},
         conn,
     )
+
+
+class SeriesWindow(Mapping):
+    """One window's view of series read once for a range: the points in [start, end).
+
+    Why: a range reads its charts once; a finding must still carry exactly the series a
+    run of its own window would have read. Sliced lazily, only for the series asked for.
+    """
+
+    def __init__(self, series: dict[tuple[str, str], list], start: datetime, end: datetime) -> None:
+        self.series, self.lo, self.hi = series, iso(naive_utc(start)), iso(naive_utc(end))
+
+    def __getitem__(self, key: tuple[str, str]) -> list:
+        points = [p for p in self.series[key] if self.lo <= p[0] < self.hi]
+        if not points:
+            raise KeyError(key)
+        return points
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return (k for k in self.series if k in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
