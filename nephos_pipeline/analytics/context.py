@@ -10,11 +10,12 @@ from typing import Any
 import pandas as pd
 
 from nephos_pipeline.analytics.common import iso, naive_utc, series_lookup
+from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
 
 def host_names(warehouse: Warehouse, conn: Any) -> dict[str, str]:
-    df = warehouse.query("SELECT INSTANCE_ID, HOSTNAME FROM INSTANCES", None, conn)
+    df = warehouse.query(load_sql("analytics/host_names.sql"), None, conn)
     return {r.instance_id: (r.hostname or r.instance_id) for r in df.itertuples(index=False)}
 
 
@@ -23,10 +24,7 @@ def hourly_series(warehouse: Warehouse, conn: Any, start: datetime, end: datetim
     """Hourly means per (instance, metric) for charts; ``instance_ids`` limits the hosts read,
     so a large fleet with a few findings does not read every host's week."""
     df = warehouse.query(
-        "SELECT INSTANCE_ID, METRIC, HOUR_START, AVG_VALUE FROM METRICS_HOURLY "
-        "WHERE HOUR_START >= %(start)s::TIMESTAMP_NTZ AND HOUR_START < %(end)s::TIMESTAMP_NTZ "
-        "AND (%(ids)s IS NULL OR INSTANCE_ID IN "
-        "(SELECT f.VALUE::VARCHAR FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(ids)s))) f))",
+        load_sql("analytics/hourly_series.sql"),
         {"start": start, "end": end, "ids": None if instance_ids is None else json.dumps(list(instance_ids))},
         conn,
     )
@@ -34,21 +32,11 @@ def hourly_series(warehouse: Warehouse, conn: Any, start: datetime, end: datetim
 
 
 def alerts_between(warehouse: Warehouse, conn: Any, start: datetime, end: datetime) -> pd.DataFrame:
-    return warehouse.query(
-        "SELECT INSTANCE_ID, CREATED_AT, SEVERITY, METRIC, MESSAGE FROM ALERTS "
-        "WHERE SOURCE = 'agent' AND CREATED_AT >= %(start)s::TIMESTAMP_NTZ AND CREATED_AT < %(end)s::TIMESTAMP_NTZ",
-        {"start": start, "end": end},
-        conn,
-    )
+    return warehouse.query(load_sql("analytics/agent_alerts.sql"), {"start": start, "end": end}, conn)
 
 
 def deployments_between(warehouse: Warehouse, conn: Any, start: datetime, end: datetime) -> pd.DataFrame:
-    return warehouse.query(
-        "SELECT INSTANCE_ID, LAST_DEPLOYED_AT FROM INSTANCES "
-        "WHERE LAST_DEPLOYED_AT >= %(start)s::TIMESTAMP_NTZ AND LAST_DEPLOYED_AT < %(end)s::TIMESTAMP_NTZ",
-        {"start": start, "end": end},
-        conn,
-    )
+    return warehouse.query(load_sql("analytics/deployments.sql"), {"start": start, "end": end}, conn)
 
 
 class SeriesWindow(Mapping):
