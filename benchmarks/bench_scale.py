@@ -35,9 +35,9 @@ from benchmarks.timeline import write_timeline
 from nephos_pipeline.billing import rules
 from nephos_pipeline.billing.replay import Launch, replay_day
 from nephos_pipeline.billing.statements import JobProfile, Statement
+from nephos_pipeline.clock import PARTITION_FMT as FMT
 
 START = datetime(2026, 2, 1)
-FMT = "%Y-%m-%d-%H:%M"
 ROOT = Path(__file__).resolve().parents[1]
 
 

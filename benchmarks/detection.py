@@ -33,6 +33,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from benchmarks import realistic_fleet as realistic  # noqa: E402
 from benchmarks.clean_fleet import clean_fleet_frame  # noqa: E402
 from benchmarks.forecast_accuracy import forecast_accuracy  # noqa: E402
+from benchmarks.insight_precision import created_insights  # noqa: E402
+from benchmarks.insight_precision import table as precision_table  # noqa: E402
 from benchmarks.nab import (  # noqa: E402
     PROFILES,
     NabSeries,
@@ -53,7 +55,6 @@ from nephos_pipeline.analytics.anomaly.detector import (  # noqa: E402
     flag,
     score_ticks,
 )
-from nephos_pipeline.analytics.anomaly.incidents import advance  # noqa: E402
 from nephos_pipeline.warehouse.local import LocalWarehouse  # noqa: E402
 from nephos_pipeline.warehouse.schema import ensure_schema  # noqa: E402
 
@@ -91,16 +92,23 @@ def corpus_frame(corpus: list[NabSeries]) -> pd.DataFrame:
 
 def insight_ticks(scores: pd.DataFrame, config: DetectorConfig, dedup: bool = True) -> dict[tuple[str, str], list]:
     """(instance, metric) -> ticks a person is notified at: insight creations (or every flag)."""
-    flagged = flag(scores, config)
+    rows = flag(scores, config) if not dedup else created_insights(scores, config)
     out: dict[tuple[str, str], list] = {}
-    if not dedup:
-        for row in flagged.itertuples(index=False):
-            out.setdefault((row.instance_id, row.metric), []).append(pd.Timestamp(row.tick))
-        return out
-    events, _ = advance({}, flagged, sorted(scores["tick"].unique()), levels=scores)
-    for event in events:
-        if event.kind == "created":
-            out.setdefault((event.incident.instance_id, event.incident.metric), []).append(pd.Timestamp(event.tick))
+    for row in rows.itertuples(index=False):
+        out.setdefault((row.instance_id, row.metric), []).append(pd.Timestamp(row.tick))
+    return out
+
+
+def nab_labelled(corpus: list[NabSeries], insights: pd.DataFrame) -> list[tuple[str, str, bool]]:
+    """(method, severity, inside a window) of each scored NAB insight (probation is skipped)."""
+    by_identity = {series_identity(s): s for s in corpus}
+    out = []
+    for row in insights.itertuples(index=False):
+        series = by_identity[(row.instance_id, row.metric)]
+        rows = detection_rows(series, [row.tick])
+        if not rows or rows[0] < series.probation:
+            continue
+        out.append((row.method, row.severity, any(lo <= rows[0] <= hi for lo, hi in series.window_rows())))
     return out
 
 
@@ -172,12 +180,34 @@ def realistic_fleet(configs: list[DetectorConfig],
         weeks = ((ticks.max() - ticks.min()) - pd.Timedelta(hours=DEFAULT.min_baseline_hours)) / pd.Timedelta(days=7)
         per_detector = {}
         for config in configs:
+            insights = created_insights(scores, config)
             created: dict[str, list] = {}
-            for (instance_id, _metric), found in insight_ticks(scores, config).items():
-                created.setdefault(instance_id, []).extend(found)
+            for row in insights.itertuples(index=False):
+                created.setdefault(row.instance_id, []).append(row.tick)
             per_detector[config.name] = realistic.score(planted, created, realistic.INSTANCES, float(weeks))
+            if config.name == DEFAULT.name:  # every insight, labelled, for the precision table
+                per_detector[config.name]["insights"] = [
+                    {"instance_id": r.instance_id, "metric": r.metric, "tick": str(r.tick), "method": r.method,
+                     "severity": r.severity, "true": realistic.is_true(planted, r.instance_id, r.tick)}
+                    for r in insights.itertuples(index=False)]
         out["seeds"][str(seed)] = per_detector
     return out
+
+
+# The full results file is large and not committed; its precision section is, because the
+# confidence table in analytics/anomaly/precision.py is copied from it (a test compares them).
+PRECISION_FILE = Path(__file__).resolve().parent / "results" / "insight_precision.json"
+
+
+def precision_section(corpus: list[NabSeries], scores: pd.DataFrame, fleet: dict | None) -> dict:
+    """Precision of the default's insights per (method, severity): NAB plus every fleet seed."""
+    labelled = nab_labelled(corpus, created_insights(scores, DEFAULT))
+    seeds = sorted((fleet or {}).get("seeds", {}))
+    for seed in seeds:
+        labelled += [(r["method"], r["severity"], r["true"]) for r in fleet["seeds"][seed][DEFAULT.name]["insights"]]
+    fleet_insights = sum(len(fleet["seeds"][seed][DEFAULT.name]["insights"]) for seed in seeds)
+    return {"detector": DEFAULT.name, "sources": ["NAB realAWSCloudwatch", *(f"realistic fleet seed {s}" for s in seeds)],
+            "fleet_insights": fleet_insights, "table": precision_table(labelled)}
 
 
 def sections(with_clean_fleet: bool) -> dict[str, Callable[[], dict]]:
@@ -215,6 +245,7 @@ def run(data: Path, plots: Path | None = None, with_clean_fleet: bool = True) ->
         began = time.perf_counter()
         results[name] = section()
         timings[name] = round(time.perf_counter() - began, 1)
+    results["insight_precision"] = precision_section(corpus, scores, results.get("realistic_fleet"))
     results["meta"] = {
         "data": str(data), "series": len(corpus), "score_rows": len(scores),
         "replay_seconds": round(replay_seconds, 1), "section_seconds": timings, "total_seconds": round(time.perf_counter() - started, 1),
@@ -230,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="NAB-style detection benchmark for Nephos anomaly insights.")
     parser.add_argument("--data", type=Path, required=True, help="folder in NAB's layout (data/, labels/)")
     parser.add_argument("--out", type=Path, default=Path("results.json"))
+    parser.add_argument("--precision-out", type=Path, default=PRECISION_FILE,
+                        help="the small committed file the confidence table in code is checked against")
     parser.add_argument("--plots", type=Path, default=None, help="write one PNG per series here (needs matplotlib)")
     parser.add_argument("--clean-fleet", action=argparse.BooleanOptionalAction, default=True,
                         help="also count insights on a simulated healthy fleet (default: on)")
@@ -237,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     results = run(args.data, args.plots, args.clean_fleet)
     args.out.write_text(json.dumps(results, indent=2, default=str))
+    args.precision_out.write_text(json.dumps(results["insight_precision"], indent=2, sort_keys=True) + "\n")
     print(markdown_table(results))
     print("\n" + fleet_table(results))
     print(f"\nwrote {args.out} in {results['meta']['total_seconds']} s")

@@ -144,6 +144,11 @@ def _apply(frame: pd.DataFrame, kind: str, host: str, start: pd.Timestamp, end: 
     return ("disk_usage",)
 
 
+def is_true(planted: list[Planted], instance_id: str, tick: pd.Timestamp) -> bool:
+    """Is an insight on this host at this tick inside a planted incident's window?"""
+    return any(p.instance_id == instance_id and p.start <= tick <= p.window_end for p in planted)
+
+
 def score(planted: list[Planted], created: dict[str, list[pd.Timestamp]], instances: int,
           scored_weeks: float) -> dict:
     """Found incidents, insights per incident and false alarms per healthy instance-week.
@@ -153,7 +158,7 @@ def score(planted: list[Planted], created: dict[str, list[pd.Timestamp]], instan
     found, per_incident, false_alarms = [], [], 0
     for host, ticks in created.items():
         for tick in ticks:
-            if not any(p.instance_id == host and p.start <= tick <= p.window_end for p in planted):
+            if not is_true(planted, host, tick):
                 false_alarms += 1
     rows = []
     for p in planted:

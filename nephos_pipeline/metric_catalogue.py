@@ -12,9 +12,10 @@ Pure Python: no Dagster, no SQL, no boto3, so every layer may import it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
+
+from nephos_pipeline.registry import registered_in
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,6 @@ def describe() -> list[dict]:
     return [asdict(m) for m in METRICS.values()]
 
 
-@contextmanager
-def registered(metric: Metric) -> Iterator[Metric]:
+def registered(metric: Metric) -> AbstractContextManager[Metric]:
     """Add ``metric`` for the duration of a block (tests and worked examples)."""
-    previous = METRICS.get(metric.name)
-    METRICS[metric.name] = metric
-    try:
-        yield metric
-    finally:
-        if previous is None:
-            METRICS.pop(metric.name, None)
-        else:
-            METRICS[metric.name] = previous
+    return registered_in(METRICS, metric.name, metric)

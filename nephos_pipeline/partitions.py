@@ -20,7 +20,11 @@ from typing import Any
 
 from dagster import HourlyPartitionsDefinition, TimeWindowPartitionsDefinition
 
-FMT = "%Y-%m-%d-%H:%M"
+from nephos_pipeline.clock import PARTITION_FMT as FMT
+
+# The length of each definition's window, by its attribute name on Partitions.
+STEPS = {"hourly": timedelta(hours=1), "hourly_open": timedelta(hours=1), "quarter_hourly": timedelta(minutes=15),
+         "six_hourly": timedelta(hours=6)}
 
 
 def default_start(today: date | None = None) -> str:

@@ -16,6 +16,7 @@ from dagster import ConfigurableResource, EnvVar
 
 from nephos_pipeline import settings
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
+from nephos_pipeline.insights.llm.factory import build_narrator
 from nephos_pipeline.warehouse import LocalWarehouse, Warehouse
 
 LOOPBACK_PREFIXES = ("http://127.", "http://localhost", "http://[::1]")
@@ -91,10 +92,4 @@ def build_dynamodb(env: Mapping[str, str] | None = None) -> DynamoDBResource:
 
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = _env(env)
-    resources: dict[str, Any] = {"warehouse": build_warehouse(env), "dynamodb": build_dynamodb(env)}
-    try:
-        from nephos_pipeline.insights.llm.factory import build_narrator
-    except ModuleNotFoundError:
-        return resources
-    resources["narrator"] = build_narrator(env)
-    return resources
+    return {"warehouse": build_warehouse(env), "dynamodb": build_dynamodb(env), "narrator": build_narrator(env)}

@@ -14,16 +14,13 @@ from typing import Any
 
 import dagster as dg
 
+from nephos_pipeline import insight_types
 from nephos_pipeline.analytics.assets import build_analytics_assets
+from nephos_pipeline.clock import floor_time
 from nephos_pipeline.ingest.assets import build_ingest_assets
-from nephos_pipeline.partitions import Partitions
+from nephos_pipeline.partitions import STEPS, Partitions
 
 SYNC = ["raw_instances", "instances", "raw_metrics", "metrics", "raw_alerts", "alerts"]
-
-
-def floor_to(moment: datetime, step: timedelta) -> datetime:
-    epoch = datetime(1970, 1, 1)
-    return epoch + ((moment - epoch) // step) * step
 
 
 @dataclass
@@ -58,22 +55,20 @@ class Runner:
         return self.run(SYNC, self.parts.hourly, start, end)
 
     def analyse(self, end: datetime, anomaly_hours: float = 24) -> list[dg.ExecuteInProcessResult]:
-        """Rollups; patterns, then anomalies, over the last ``anomaly_hours``; the latest prediction and summary.
+        """Rollups, then one run per insight type (``insight_types.py``, in its order).
 
-        Patterns go first, as the hourly schedule keeps them current in production: a known
-        recurring daily spike is then not reported again as an anomaly.
+        Types analysed at least hourly (patterns, anomalies) cover the last ``anomaly_hours``;
+        slower ones (predictions, the summary) their latest window. Patterns go first, as the
+        hourly schedule keeps them current in production: a known recurring daily spike is
+        then not reported again as an anomaly. Each run includes the type's side effects.
         """
-        p = self.parts
-        quarter = floor_to(end, timedelta(minutes=15))
-        hour = floor_to(end, timedelta(hours=1))
-        six = floor_to(end, timedelta(hours=6))
-        return [
-            self.run(["metric_rollups"], None),
-            self.run(["pattern_insights"], p.hourly, hour - timedelta(hours=anomaly_hours), hour),
-            self.run(["anomaly_insights"], p.quarter_hourly, quarter - timedelta(hours=anomaly_hours), quarter),
-            self.run(["prediction_insights"], p.six_hourly, six - timedelta(hours=6), six),
-            self.run(["insights_summary"], p.six_hourly, six - timedelta(hours=6), six),
-        ]
+        runs = [self.run(["metric_rollups"], None)]
+        for t in insight_types.INSIGHT_TYPES.values():
+            step = STEPS[t.partitions]
+            last = floor_time(end, step)
+            span = timedelta(hours=anomaly_hours) if step <= timedelta(hours=1) else step
+            runs.append(self.run([t.asset, *t.then], getattr(self.parts, t.partitions), last - span, last))
+        return runs
 
 
 def partition_keys(pdef: Any, start: datetime, end: datetime) -> list[str]:

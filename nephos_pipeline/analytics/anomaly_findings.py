@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from nephos_pipeline.analytics import context as ctx
-from nephos_pipeline.analytics.anomaly import chunks, detector, incidents
+from nephos_pipeline.analytics.anomaly import chunks, detector, incidents, precision
 from nephos_pipeline.analytics.anomaly.incidents import Incident, IncidentEvent
 from nephos_pipeline.analytics.common import iso, rounded
 from nephos_pipeline.insights.findings import Finding
@@ -99,17 +99,18 @@ def finding_for(event: IncidentEvent, names: dict[str, str], context: dict, seri
     """One insight per host incident: the first metric's numbers, the others as ``related``."""
     inc = event.incident
     members = [m for m in (members or []) if m.fingerprint != inc.fingerprint]
+    severity = max((detector.severity_for(i.peak_z, i.peak_value, i.usual_level) for i in [inc, *members]),
+                   key=SEVERITY_ORDER.index)
     return Finding(
-        kind="anomaly", insight_type="anomaly", fingerprint=inc.fingerprint,
-        severity=max((detector.severity_for(i.peak_z, i.peak_value, i.usual_level) for i in [inc, *members]),
-                     key=SEVERITY_ORDER.index),
-        confidence=detector.confidence_for(inc.peak_z, inc.baseline_points),
+        kind="anomaly", insight_type="anomaly", fingerprint=inc.fingerprint, severity=severity,
+        confidence=precision.confidence_for(inc.method, severity),  # measured on the benchmarks
         affected_instances=(inc.instance_id,), subject=names.get(inc.instance_id, inc.instance_id),
         metric=inc.metric, window_start=inc.first_tick - TICK, window_end=event.tick,
         evidence={
             "value": rounded(inc.peak_value, 3), "baseline_center": rounded(inc.baseline_centre, 3),
             "baseline_spread": rounded(inc.baseline_spread, 4), "z": rounded(inc.peak_z, 2),
             "method": inc.method, "direction": "above" if inc.direction == "high" else "below",
+            "confidence_basis": dict(zip(("true", "insights"), precision.basis(inc.method, severity), strict=True)),
             "tick": iso(inc.first_tick), "last_tick": iso(max(i.seen_tick for i in [inc, *members])),
             "flagged_ticks": inc.flagged_ticks, "metrics": [inc.metric, *(m.metric for m in members)],
             "related": [{"metric": m.metric, "value": rounded(m.peak_value, 3), "z": rounded(m.peak_z, 2),

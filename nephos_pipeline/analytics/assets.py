@@ -20,9 +20,10 @@ from dagster import (
 from nephos_pipeline.analytics import anomaly_findings, patterns, predictions, silence
 from nephos_pipeline.analytics.common import window_ends
 from nephos_pipeline.analytics.partition_metadata import report
+from nephos_pipeline.analytics.side_effects import build_side_effect_assets
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.insights.llm.base import Narrator
-from nephos_pipeline.insights.store import archive_expired, save_findings
+from nephos_pipeline.insights.store import save_findings
 from nephos_pipeline.orchestration.freshness import FRESHNESS
 from nephos_pipeline.orchestration.pools import pool
 from nephos_pipeline.partitions import Partitions, window_of
@@ -57,8 +58,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
         first_tick = start + anomaly_findings.TICK
         findings, stats = anomaly_findings.analyse(warehouse, first_tick, end)
         silent, silent_stats = silence.analyse(warehouse, first_tick, end)  # hosts that stopped reporting
-        result = save_findings(warehouse, narrator, findings + silent)
-        _raise_alerts(warehouse, findings)
+        result = save_findings(warehouse, narrator, findings + silent)  # high ones become ALERTS: side_effects.py
         return MaterializeResult(metadata=report(context, warehouse, "anomaly", result, findings + silent, end,
                                                  {**stats, **silent_stats}))
 
@@ -89,28 +89,14 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            deps=[anomaly_insights, pattern_insights, prediction_insights],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=28),
            pool=pool("insights_summary"), freshness_policy=FRESHNESS["insights_summary"],
-           description="Executive summary of the active insights; archives expired insights.")
+           description="Executive summary of the active insights.")
     def insights_summary(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         start, end = window_of(context)
         findings = [summary_finding(active_insights(warehouse, t), t, t - timedelta(hours=6))
                     for t in window_ends(start, end, timedelta(hours=6))]
         result = save_findings(warehouse, narrator, findings)
-        archived = archive_expired(warehouse, end - timedelta(days=1))
-        return MaterializeResult(metadata=report(context, warehouse, "summary", result, findings, end,
-                                                 {"archived_expired": archived}))
+        return MaterializeResult(metadata=report(context, warehouse, "summary", result, findings, end))
 
-    return [metric_rollups, anomaly_insights, pattern_insights, prediction_insights, insights_summary]
+    return [metric_rollups, anomaly_insights, pattern_insights, prediction_insights, insights_summary,
+            *build_side_effect_assets(parts)]
 
-
-def _raise_alerts(warehouse: Warehouse, findings: list) -> None:
-    """High and critical anomalies also become ALERTS rows (SOURCE = 'batch')."""
-    for f in findings:
-        if f.severity not in ("high", "critical"):
-            continue
-        warehouse.execute(load_sql("insights/merge_batch_alert.sql"), {
-            "alert_id": f"nephos-{f.fingerprint}", "instance_id": f.affected_instances[0],
-            "created_at": f.first_seen_at or f.window_end, "severity": f.severity, "metric": f.metric,
-            "value": f.evidence.get("value"), "threshold": f.evidence.get("baseline_center"),
-            "message": f"{f.metric} {f.evidence.get('z')} sigma from its baseline (Nephos batch layer)",
-            "loaded_at": f.window_end,
-        })

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from nephos_pipeline import insight_types
 from nephos_pipeline.api.auth import PAGE_PATH, BearerAuth, SecurityHeaders, error_json
 from nephos_pipeline.api.chart_plan import plan_chart
 from nephos_pipeline.api.openapi import openapi_document
@@ -28,7 +29,6 @@ from nephos_pipeline.api.page import PAGE_CSP, PageContext, render_message, rend
 from nephos_pipeline.api.page_data import chart_series, host_names
 from nephos_pipeline.api.params import (
     HISTORY_PARAMS,
-    INSIGHT_TYPES,
     BadParameter,
     Filters,
     decode_cursor,
@@ -43,9 +43,9 @@ from nephos_pipeline.api.queries import (
     fetch_summary,
     probe,
     read_connection,
-    utc_now,
 )
 from nephos_pipeline.api.shapes import iso_utc
+from nephos_pipeline.clock import utc_now
 from nephos_pipeline.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def openapi(request: Request) -> Response:
 def page(request: Request) -> Response:
     """The insights page: executive summary, type tabs and up to PAGE_LIMIT insight cards."""
     values = single_values(request.query_params, ("type", "cursor", "token", *HISTORY_PARAMS))
-    kind = parse_choice("type", values.get("type"), INSIGHT_TYPES)
+    kind = parse_choice("type", values.get("type"), insight_types.listed_names())
     after_at, after_id = decode_cursor(values.get("cursor"))
     warehouse, now = _warehouse(request), utc_now()
     view = parse_view(values, now)
@@ -181,9 +181,7 @@ def create_app(
         Route("/", page, methods=["GET"]),
         Route("/insights", list_endpoint(None), methods=["GET"]),
         Route("/insights/summary", summary, methods=["GET"]),
-        Route("/insights/patterns", list_endpoint("pattern"), methods=["GET"]),
-        Route("/insights/anomalies", list_endpoint("anomaly"), methods=["GET"]),
-        Route("/insights/predictions", list_endpoint("prediction"), methods=["GET"]),
+        *(Route(t.route, list_endpoint(t.name), methods=["GET"]) for t in insight_types.listed()),
         Route("/health", health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nephos_pipeline.api.params import INSIGHT_TYPES, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, SEVERITIES
+from nephos_pipeline import insight_types
+from nephos_pipeline.api.params import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, SEVERITIES
 
 _REF = "#/components/schemas/"
 
@@ -48,7 +49,11 @@ _INCLUDE_ARCHIVED = _param(
     {"type": "boolean", "default": False},
 )
 _FILTERS += [_AS_OF, _INCLUDE_ARCHIVED]
-_TYPE = _param("type", "Only this insight type.", {"type": "string", "enum": list(INSIGHT_TYPES)})
+
+
+def _type_param() -> dict[str, Any]:
+    """The ``type`` parameter; its enum is the listed types of the registry at the time of the call."""
+    return _param("type", "Only this insight type.", {"type": "string", "enum": list(insight_types.listed_names())})
 
 
 def _json(schema: str, description: str) -> dict[str, Any]:
@@ -65,7 +70,7 @@ _ERRORS = {
 def _list_op(summary: str, with_type: bool) -> dict[str, Any]:
     return {
         "summary": summary,
-        "parameters": ([_TYPE] if with_type else []) + _FILTERS,
+        "parameters": ([_type_param()] if with_type else []) + _FILTERS,
         "responses": {"200": _json("InsightList", "Insights active now (or as of as_of), newest first."),
                       **_ERRORS},
     }
@@ -78,7 +83,7 @@ _SCHEMAS: dict[str, Any] = {
                      "affectedInstances", "createdAt", "expiresAt", "evidence"],
         "properties": {
             "id": {"type": "string"},
-            "type": {"type": "string", "enum": list(INSIGHT_TYPES)},
+            "type": {"type": "string"},  # enum filled in by openapi_document
             "severity": {"type": "string"},
             "title": {"type": "string"},
             "description": {"type": "string"},
@@ -138,6 +143,12 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+def _schemas() -> dict[str, Any]:
+    insight = _SCHEMAS["Insight"]
+    typed = {**insight["properties"], "type": {"type": "string", "enum": list(insight_types.listed_names())}}
+    return {**_SCHEMAS, "Insight": {**insight, "properties": typed}}
+
+
 def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
     """The schema; ``security`` is global, with /health and /openapi.json left open."""
     html = {"description": "The insights page.", "content": {"text/html": {"schema": {"type": "string"}}}}
@@ -150,9 +161,7 @@ def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "paths": {
             "/insights": {"get": _list_op("Active insights", with_type=True)},
-            "/insights/patterns": {"get": _list_op("Active pattern insights", with_type=False)},
-            "/insights/anomalies": {"get": _list_op("Active anomaly insights", with_type=False)},
-            "/insights/predictions": {"get": _list_op("Active prediction insights", with_type=False)},
+            **{t.route: {"get": _list_op(f"Active {t.name} insights", with_type=False)} for t in insight_types.listed()},
             "/insights/summary": {"get": {
                 "summary": "Executive summary and counts, now or as of a past moment",
                 "parameters": [_AS_OF],
@@ -166,7 +175,7 @@ def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
             }},
             "/": {"get": {
                 "summary": "The insights page (HTML)",
-                "parameters": [_TYPE, _CURSOR, _AS_OF, _INCLUDE_ARCHIVED, _param(
+                "parameters": [_type_param(), _CURSOR, _AS_OF, _INCLUDE_ARCHIVED, _param(
                     "token", "Sign in once with NEPHOS_API_TOKEN; answered by a 303 that sets a cookie.",
                     {"type": "string"})],
                 "responses": {"200": html, "303": {"description": "After ?token=: sets the session cookie."},
@@ -176,6 +185,6 @@ def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "NEPHOS_API_TOKEN"}},
-            "schemas": _SCHEMAS,
+            "schemas": _schemas(),
         },
     }

@@ -20,13 +20,12 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
+from nephos_pipeline import insight_types
 from nephos_pipeline.api.chart_plan import ChartPlan
 from nephos_pipeline.api.chart_svg import Bucket, chart_svg
 from nephos_pipeline.api.params import View
 
 REFRESH_SECONDS = 300
-TYPE_TABS = (("pattern", "Patterns"), ("anomaly", "Anomalies"), ("prediction", "Predictions"))
-TYPE_ICONS = {"pattern": "\u2197", "anomaly": "\u26a0", "prediction": "\u25f7"}
 TEMPLATE = resources.files("nephos_pipeline.api").joinpath("templates/page.html").read_text(encoding="utf-8")
 _STYLE = re.search(r"<style>(.*?)</style>", TEMPLATE, re.S)
 _CSS_HASH = base64.b64encode(hashlib.sha256((_STYLE.group(1) if _STYLE else "").encode()).digest()).decode()
@@ -40,6 +39,12 @@ _NUMBERED = re.compile(r"(?:^|\s)\d{1,2}[.)]\s+")
 def esc(value: Any) -> str:
     """HTML-escape anything (quotes too, so it is safe inside attributes)."""
     return escape("" if value is None else str(value), quote=True)
+
+
+def _icon(kind: str) -> str:
+    """The card's icon: the type's own (``insight_types.py``), ``*`` for a type it does not know."""
+    known = insight_types.INSIGHT_TYPES.get(kind)
+    return known.icon if known else "*"
 
 
 def _when(iso: str | None, now: datetime) -> str:
@@ -144,7 +149,7 @@ def insight_card(insight: dict[str, Any], ctx: PageContext) -> str:
     return (
         f'<article class="card insight sev-{esc(severity)}" data-id="{esc(insight["id"])}" '
         f'data-type="{esc(kind)}" data-severity="{esc(severity)}">'
-        f'<header><span class="icon" aria-hidden="true">{esc(TYPE_ICONS.get(kind, "*"))}</span>'
+        f'<header><span class="icon" aria-hidden="true">{esc(_icon(kind))}</span>'
         f'<h3>{esc(with_names(insight["title"], names))}</h3><div class="badges">'
         f'<span class="badge sev sev-{esc(severity)}">{esc(severity)}</span>'
         f'<span class="badge type">{esc(kind)}</span></div></header>'
@@ -188,7 +193,8 @@ def _link(view: View, **params: str | None) -> str:
 
 
 def _tabs(counts: dict[str, Any], active: str | None, view: View) -> str:
-    tabs = [("", "All", counts["total"])] + [(k, label, counts["byType"].get(k, 0)) for k, label in TYPE_TABS]
+    tabs = [("", "All", counts["total"])] + [(t.name, t.tab, counts["byType"].get(t.name, 0))
+                                        for t in insight_types.listed()]
     links = []
     for key, label, n in tabs:
         current = ' aria-current="page" class="tab on"' if (key or None) == active else ' class="tab"'

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from starlette.datastructures import QueryParams
 
-INSIGHT_TYPES = ("pattern", "anomaly", "prediction")
+from nephos_pipeline import insight_types
+
 SEVERITIES = ("low", "medium", "high", "critical")
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 500, 50
 MAX_TEXT = 256  # instance names and insight ids are short identifiers
@@ -182,7 +183,7 @@ def parse_filters(params: QueryParams, now: datetime, *, fixed_type: str | None 
     values = single_values(params, allowed)
     after_at, after_id = decode_cursor(values.get("cursor"))
     return Filters(
-        type=fixed_type or parse_choice("type", values.get("type"), INSIGHT_TYPES),
+        type=fixed_type or parse_choice("type", values.get("type"), insight_types.listed_names()),
         severity=parse_choice("severity", values.get("severity"), SEVERITIES),
         instance=parse_text("instance", values.get("instance")),
         since=parse_timestamp("since", values.get("since")),

@@ -11,26 +11,21 @@ in production the service should also run as the read-only NEPHOS_READER_ROLE.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from snowflake.connector import errors as sf_errors
 
+from nephos_pipeline import insight_types
 from nephos_pipeline.api.params import Filters, View, encode_cursor
 from nephos_pipeline.api.shapes import counts_json, insight_json, summary_json, timestamp_key
 from nephos_pipeline.sql_files import load_sql, split_statements
 from nephos_pipeline.warehouse.base import Warehouse, WarehouseUnavailable
 
 log = logging.getLogger(__name__)
-# fakesnow ATTACHes the database file on every connect, and two threads attaching at once
-# fail ("Unique file handle conflict"), so the API opens local connections one at a time
-# (the queries themselves still run concurrently). Snowflake connections need no lock.
-_CONNECT_LOCK = threading.Lock()
-CONNECT_WAIT_S = 10.0  # a request queued longer than this gets a 503 rather than hanging
 
 
 class WarehouseError(RuntimeError):
@@ -50,10 +45,6 @@ def api_sql(name: str) -> str:
     return text
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _bind_time(moment: datetime) -> str:
     """Aware or naive-UTC datetime -> the naive UTC text TIMESTAMP_NTZ columns hold."""
     if moment.tzinfo is not None:
@@ -64,19 +55,8 @@ def _bind_time(moment: datetime) -> str:
 @contextmanager
 def read_connection(warehouse: Warehouse) -> Iterator[Any]:
     """A connection for one request; warehouse failures become :class:`WarehouseError`."""
-    hold = getattr(warehouse, "hold", None)  # only the embedded (local) warehouse has it
     try:
-        with ExitStack() as stack:
-            if callable(hold):
-                if not _CONNECT_LOCK.acquire(timeout=CONNECT_WAIT_S):
-                    raise WarehouseUnavailable("timed out waiting to open the local warehouse")
-                try:
-                    stack.enter_context(hold())
-                    conn = stack.enter_context(warehouse.connection())
-                finally:
-                    _CONNECT_LOCK.release()
-            else:
-                conn = stack.enter_context(warehouse.connection())
+        with warehouse.request_connection() as conn:
             yield conn
     except WarehouseUnavailable as exc:
         log.warning("warehouse unavailable: %s", exc)
@@ -109,6 +89,7 @@ def fetch_insights(
         "after_at": filters.after_at,
         "after_id": filters.after_id,
         "limit": filters.limit + 1,
+        "listed_types": insight_types.sql_param(only_listed=True),
     }
     rows = _records(warehouse, conn, "insights", params)
     page = rows[: filters.limit]
@@ -128,7 +109,7 @@ def fetch_summary(warehouse: Warehouse, conn: Any, now: datetime, view: View | N
     """{summary, counts, generatedAt}: the newest summary row's text and the counts, now or as of."""
     bound = _view_params(view or View(), now)
     bound.pop("include_archived")
-    counts = counts_json(_records(warehouse, conn, "counts", bound))
+    counts = counts_json(_records(warehouse, conn, "counts", {**bound, "listed_types": insight_types.sql_param(True)}))
     latest = _records(warehouse, conn, "summary", bound)
     return summary_json(latest[0] if latest else None, counts, (view or View()).as_of or now)
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from nephos_pipeline.api.params import INSIGHT_TYPES, SEVERITIES
+from nephos_pipeline import insight_types
+from nephos_pipeline.api.params import SEVERITIES
 
 
 def _is_missing(value: Any) -> bool:
@@ -111,7 +112,7 @@ def insight_json(row: Mapping[str, Any]) -> dict[str, Any]:
 def empty_counts() -> dict[str, Any]:
     return {
         "total": 0,
-        "byType": dict.fromkeys(INSIGHT_TYPES, 0),
+        "byType": dict.fromkeys(insight_types.listed_names(), 0),
         "bySeverity": dict.fromkeys(SEVERITIES, 0),
     }
 
@@ -136,13 +137,11 @@ def fallback_summary(counts: Mapping[str, Any]) -> str:
     """One deterministic sentence from the counts, for when no summary row exists yet."""
     total = int(counts["total"])
     if total == 0:
-        return "There are no active insights: no patterns, anomalies or predictions need attention."
+        plurals = [t.plural for t in insight_types.listed()]
+        kinds = ", ".join(plurals[:-1]) + " or " + plurals[-1] if len(plurals) > 1 else "".join(plurals)
+        return f"There are no active insights: no {kinds} need attention."
     by_type, by_severity = counts["byType"], counts["bySeverity"]
-    parts = [
-        _plural(by_type.get("anomaly", 0), "anomaly", "anomalies"),
-        _plural(by_type.get("pattern", 0), "pattern"),
-        _plural(by_type.get("prediction", 0), "prediction"),
-    ]
+    parts = [_plural(by_type.get(t.name, 0), t.name, t.plural) for t in insight_types.by_urgency()]
     urgent = by_severity.get("critical", 0) + by_severity.get("high", 0)
     return (
         f"There {'is' if total == 1 else 'are'} {_plural(total, 'active insight')} "

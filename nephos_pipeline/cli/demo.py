@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from nephos_pipeline import settings
+from nephos_pipeline.clock import floor_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -74,12 +75,12 @@ def run(args: argparse.Namespace) -> int:
         sim_end = spec.end.replace(second=0, microsecond=0)
         steps = [
             # everything simulated, the hour in progress included
-            (["sync", "rollups"], spec.start, _floor(sim_end, timedelta(hours=1)) + timedelta(hours=1)),
+            (["sync", "rollups"], spec.start, floor_time(sim_end, timedelta(hours=1)) + timedelta(hours=1)),
             # patterns before anomalies, over the last day, as the schedules keep them current
-            (["pattern", "anomaly"], _floor(sim_end, timedelta(hours=1)) - timedelta(hours=ANALYSED_HOURS),
-             _floor(sim_end, timedelta(minutes=15))),
-            (["prediction", "summary"], _floor(sim_end, timedelta(hours=6)) - timedelta(hours=6),
-             _floor(sim_end, timedelta(hours=6))),
+            (["pattern", "anomaly"], floor_time(sim_end, timedelta(hours=1)) - timedelta(hours=ANALYSED_HOURS),
+             floor_time(sim_end, timedelta(minutes=15))),
+            (["prediction", "summary"], floor_time(sim_end, timedelta(hours=6)) - timedelta(hours=6),
+             floor_time(sim_end, timedelta(hours=6))),
         ]
         for stages, start, stop in steps:
             code = backfill(start, stop, stages, say=say)
@@ -93,11 +94,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 ANALYSED_HOURS = 8  # patterns and anomalies: the last 8 h (the deployment is 6 h before the end); longer: `nephos backfill`
-
-
-def _floor(moment: datetime, step: timedelta) -> datetime:
-    epoch = datetime(1970, 1, 1, tzinfo=moment.tzinfo)
-    return epoch + ((moment - epoch) // step) * step
 
 
 def _report(warehouse, started: float) -> None:

@@ -17,13 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nephos", description=_plain(__doc__.splitlines()[0]))
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"nephos_pipeline.cli.{name.replace('-', '_')}")
-        except ModuleNotFoundError as exc:  # a sub-command not built yet
-            if exc.name != f"nephos_pipeline.cli.{name.replace('-', '_')}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"nephos_pipeline.cli.{name.replace('-', '_')}").register(subparsers)
     for sub in subparsers.choices.values():  # descriptions come from docstrings
         sub.description = _plain(sub.description)
     return parser

@@ -7,7 +7,7 @@ one run that queries each instance's whole range once.
 """
 
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from dagster import (
     AssetExecutionContext,
@@ -19,6 +19,7 @@ from dagster import (
     asset,
 )
 
+from nephos_pipeline.clock import utc_now_naive as _now
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import extraction
 from nephos_pipeline.ingest.merge import merge_window
@@ -37,10 +38,6 @@ class RawMetricsConfig(Config):
     """Set by the change sensor: ids with items in the hour that the Instances table lacks."""
 
     unregistered_instance_ids: list[str] = []
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _preview(warehouse: Warehouse, conn, sql: str, params: dict) -> MetadataValue:

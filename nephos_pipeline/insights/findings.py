@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 KINDS = ("anomaly", "silence", "trend", "correlation", "recurring_spike", "recurring_alert", "prediction", "summary")
-INSIGHT_TYPES = ("anomaly", "pattern", "prediction", "summary")
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
@@ -25,7 +24,7 @@ class Finding:
     """
 
     kind: str  # anomaly | silence | trend | correlation | recurring_spike | recurring_alert | prediction | summary
-    insight_type: str  # anomaly | pattern | prediction | summary
+    insight_type: str  # a name in nephos_pipeline/insight_types.py
     fingerprint: str
     severity: str  # low | medium | high | critical
     confidence: float  # 0..1
@@ -38,6 +37,18 @@ class Finding:
     # When the finding was first observed, if earlier than ``window_end`` (an anomaly
     # incident's first tick); AI_INSIGHTS.CREATED_AT uses it so re-runs are identical.
     first_seen_at: datetime | None = None
+
+
+def token_count(value: Any) -> int:
+    """A token count as a backend reports it (int, text, None, junk) -> an int >= 0.
+
+    Usage figures come from outside (an HTTP body, a Cortex VARIANT); a missing or odd one
+    counts as 0 rather than failing the batch, because the words are still usable.
+    """
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 @dataclass(frozen=True)

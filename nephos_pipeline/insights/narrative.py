@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from nephos_pipeline.insights.findings import Finding, Narrative
+from nephos_pipeline.insights.findings import Finding, Narrative, token_count
 from nephos_pipeline.insights.narrative_patterns import prediction, recurring_alert, recurring_spike, summary
 from nephos_pipeline.insights.narrative_stats import anomaly, correlation, silence, trend
 from nephos_pipeline.insights.sanitize import clean_name, truncate
@@ -69,7 +69,7 @@ def deterministic_narrative(
         recommendations=truncate(numbered(recs), RECOMMENDATIONS_MAX),
         model=None,
         ai_generated=False,
-        prompt_tokens=max(int(prompt_tokens or 0), 0),
-        completion_tokens=max(int(completion_tokens or 0), 0),
+        prompt_tokens=token_count(prompt_tokens),
+        completion_tokens=token_count(completion_tokens),
         failure=failure,
     )

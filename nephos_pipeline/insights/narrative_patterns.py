@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from nephos_pipeline import insight_types
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.insights.sanitize import clean_text
 from nephos_pipeline.insights.wording import (
@@ -32,7 +33,11 @@ from nephos_pipeline.insights.wording import (
 )
 
 Parts = tuple[str, str, list[str]]
-_PLURAL = {"anomaly": "anomalies", "pattern": "patterns", "prediction": "predictions", "summary": "summaries"}
+
+
+def _plural(insight_type: str) -> str:
+    known = insight_types.INSIGHT_TYPES.get(insight_type)
+    return known.plural if known else insight_type
 
 
 def _excess(f: Finding, ev: Mapping[str, Any], metrics: list) -> str | None:
@@ -155,7 +160,7 @@ def summary(f: Finding, ev: Mapping[str, Any]) -> Parts:
     per_type = [(k, v) for k, v in per_type if k and v]
     total = sum(v for _, v in per_type)
     crit, high = num(by_sev, "critical"), num(by_sev, "high")
-    parts = [f"{fmt(v, 0)} {k if v == 1 else _PLURAL.get(k, k)}" for k, v in per_type]
+    parts = [f"{fmt(v, 0)} {k if v == 1 else _plural(k)}" for k, v in per_type]
     sev = [f"{fmt(v, 0)} {s}" for s, v in (("critical", crit), ("high", high)) if v]
     title = f"{fmt(total, 0)} active insights" + (f": {', '.join(sev)}" if sev else "") if total else "Insight summary: nothing needs attention"
     top = [

@@ -33,6 +33,15 @@ from nephos_pipeline.insights.wording import (
 Parts = tuple[str, str, list[str]]
 
 
+# The anomaly detection paths (``analytics/anomaly/detector.flag``), in words.
+METHOD_WORDS = {
+    "peak_novelty": "a new high or low for the week",
+    "step_shift": "a step away from both the same hour on previous days and the hour before",
+    "seasonal_shift": "a lasting shift away from the same hour on previous days",
+    "collapse": "a fall below anything seen that week",
+}
+
+
 def _nearest_deployment(context: Mapping[str, Any], tick: Any) -> tuple[str, str] | None:
     """The deployment closest to the anomaly, if within an hour: (sentence, instance)."""
     at = parse_ts(tick)
@@ -94,6 +103,12 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
     else:
         base = f"Its baseline is {center_text}." if center_text else None
     method = clean_text(ev.get("method"), 40)
+    how = f"Found as {METHOD_WORDS[method]}." if method in METHOD_WORDS else (
+        f"Detected with the {method} method." if method else None)
+    basis = ev.get("confidence_basis") if isinstance(ev.get("confidence_basis"), Mapping) else {}
+    true, seen = num(basis, "true"), num(basis, "insights")
+    track = (f"On the detection benchmark, {true:.0f} of {seen:.0f} insights like this were real incidents."
+             if true is not None and seen and 0 <= true <= seen else None)
     context = ev.get("context") if isinstance(ev.get("context"), Mapping) else {}
     deployment = _nearest_deployment(_named_deployments(context, f), ev.get("tick"))
     alerts = items(context.get("alerts"), 1)
@@ -106,8 +121,7 @@ def anomaly(f: Finding, ev: Mapping[str, Any]) -> Parts:
                 f"(usually {amount(num(r, 'baseline_center'), r['metric'])})" for r in related]
     description = sentence(
         lead, base, f"In the same incident, {'; '.join(together)}." if together else None,
-        f"Detected with the {method} method." if method else None,
-        deployment[0] if deployment else None, alert,
+        how, track, deployment[0] if deployment else None, alert,
     )
     if deployment:
         recs = [

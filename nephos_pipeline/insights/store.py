@@ -8,7 +8,8 @@ Lifecycle rules:
   the LLM again; its words are refreshed so they stay true: the stored LLM text is kept
   while every number it quotes is still supported by the new evidence (the same check the
   LLM reply passed), otherwise the deterministic narrative of the new evidence replaces it;
-- the expiry is counted from the last time the finding was seen (per-type lifetimes).
+- the expiry is counted from the last time the finding was seen (per-type lifetimes in
+  ``nephos_pipeline/insight_types.py``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from nephos_pipeline import insight_types
 from nephos_pipeline.insights.failures import failures_of, record_failures
 from nephos_pipeline.insights.findings import Finding, Narrative
 from nephos_pipeline.insights.llm.numbers import unsupported_numbers
@@ -32,17 +34,9 @@ from nephos_pipeline.warehouse import Warehouse
 _NAMESPACE = uuid.UUID("6f1f6f0e-3c55-4a8e-9a52-6e6570686f73")
 
 
-@dataclass(frozen=True)
-class Lifetimes:
-    """How long an insight stays active after it was last seen (defaults from the seed)."""
-
-    anomaly: timedelta = timedelta(days=1)
-    pattern: timedelta = timedelta(days=3)
-    prediction: timedelta = timedelta(days=7)
-    summary: timedelta = timedelta(days=1)
-
-    def for_type(self, insight_type: str) -> timedelta:
-        return getattr(self, insight_type)
+def expires_at(insight_type: str, last_seen: datetime) -> datetime:
+    """Active until its type's lifetime (``insight_types.py``) after it was last seen."""
+    return last_seen + insight_types.get(insight_type).lifetime
 
 
 @dataclass
@@ -102,7 +96,7 @@ def current_words(narrative: Narrative, latest: Finding) -> Narrative:
                    failure=narrative.failure)
 
 
-def _row(first: Finding, f: Finding, n: Narrative | None, lifetimes: Lifetimes) -> dict[str, Any]:
+def _row(first: Finding, f: Finding, n: Narrative | None) -> dict[str, Any]:
     """The AI_INSIGHTS row: identity and start from ``first``; numbers and words (``n``) from ``f`` (latest)."""
     return {
         "INSIGHT_ID": insight_id(f.fingerprint),
@@ -124,7 +118,7 @@ def _row(first: Finding, f: Finding, n: Narrative | None, lifetimes: Lifetimes) 
         "COMPLETION_TOKENS": int(n.completion_tokens) if n else 0,
         "CREATED_AT": first.first_seen_at or first.window_end,
         "LAST_SEEN_AT": f.window_end,
-        "EXPIRES_AT": f.window_end + lifetimes.for_type(f.insight_type),
+        "EXPIRES_AT": expires_at(f.insight_type, f.window_end),
     }
 
 
@@ -132,10 +126,8 @@ def save_findings(
     warehouse: Warehouse,
     narrator: Any,
     findings: Sequence[Finding],
-    lifetimes: Lifetimes | None = None,
 ) -> SaveResult:
     """Narrate new findings (one LLM batch) and MERGE all of them into AI_INSIGHTS."""
-    lifetimes = lifetimes or Lifetimes()
     result = SaveResult()
     if not findings:
         return result
@@ -155,7 +147,7 @@ def save_findings(
             if n.failure:
                 result.failures.append(n.failure)
     result.seen_again = len(pairs) - len(new)
-    rows = [_row(first, latest, current_words(narratives[first.fingerprint], latest), lifetimes)
+    rows = [_row(first, latest, current_words(narratives[first.fingerprint], latest))
             for first, latest in pairs]
     with warehouse.connection() as conn:
         warehouse.execute(load_sql("insights/stage_insights.sql"), conn=conn)

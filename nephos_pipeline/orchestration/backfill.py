@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from nephos_pipeline import insight_types
+
 BACKFILL_TAG = "nephos/backfill"
 TRIGGER_TAG = "nephos/trigger"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -45,10 +47,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("sync", "sync_instances_job", ("raw_instances", "instances")),  # metrics are queried per instance
     Stage("rollups", "sync_instances_job", ("metric_rollups",)),
     Stage("sync", "sync_hourly_job"),
-    Stage("pattern", "pattern_job"),
-    Stage("anomaly", "anomaly_job"),
-    Stage("prediction", "prediction_job", ("prediction_insights",)),
-    Stage("summary", "prediction_job", ("insights_summary",)),
+    # one stage per insight type (insight_types.py order: patterns before anomalies), with its side effects
+    *(Stage(t.name, t.job, (t.asset, *t.then)) for t in insight_types.INSIGHT_TYPES.values()),
 )
 STAGE_NAMES = tuple(dict.fromkeys(s.name for s in STAGES))
 

@@ -5,12 +5,13 @@ their cost does not grow with history.
 """
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity, MetadataValue, asset_check
 
-from nephos_pipeline import metric_catalogue
+from nephos_pipeline import insight_types, metric_catalogue
+from nephos_pipeline.clock import utc_now_naive as _now
 from nephos_pipeline.ingest.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.sql_files import load_sql
@@ -18,10 +19,6 @@ from nephos_pipeline.warehouse import Warehouse
 
 LOOKBACK = timedelta(days=7)
 MAX_AGE_MINUTES = 120
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _table(df) -> MetadataValue:
@@ -68,7 +65,7 @@ def build_checks() -> list[AssetChecksDefinition]:
     def metrics_unique_keys(warehouse: Warehouse) -> AssetCheckResult:
         return _rows_check(warehouse, "metrics_duplicates", "no duplicate natural keys")
 
-    @asset_check(asset="metrics", blocking=True, description="Percentages within 0-100; rates and load not negative.")
+    @asset_check(asset="metrics", blocking=True, description="Each metric within its valid range (metric_catalogue.py).")
     def metrics_values_in_range(warehouse: Warehouse) -> AssetCheckResult:
         return _rows_check(warehouse, "metrics_ranges", "values within their ranges",
                            params={"catalogue": metric_catalogue.sql_param()})
@@ -85,11 +82,11 @@ def build_checks() -> list[AssetChecksDefinition]:
         @asset_check(asset=asset_name, name=f"{asset_name}_rows_valid",
                      description="Type and severity from their enums, confidence in 0..1, expires_at > created_at.")
         def check(warehouse: Warehouse) -> AssetCheckResult:
-            return _rows_check(warehouse, "insights_valid", "AI_INSIGHTS rows valid", since=False)
+            return _rows_check(warehouse, "insights_valid", "AI_INSIGHTS rows valid", since=False,
+                               params={"insight_types": insight_types.sql_param()})
 
         return check
 
-    insight_checks = [_insights_check(a) for a in ("anomaly_insights", "pattern_insights", "prediction_insights",
-                                                   "insights_summary")]
+    insight_checks = [_insights_check(t.asset) for t in insight_types.INSIGHT_TYPES.values()]
     return [metrics_match_landing, metrics_unique_keys, metrics_values_in_range, metrics_fresh, alerts_unique_keys,
             *insight_checks]

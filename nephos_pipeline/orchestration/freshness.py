@@ -1,8 +1,9 @@
 """Freshness policies for the insight assets: a stalled pipeline shows as stale in the UI.
 
-Each window follows the asset's schedule (orchestration/schedules.py): *warn* after about two
-missed ticks, *fail* after about three, so one slow or retried run does not flap the status
-but a stopped daemon, a paused schedule or a failing chain does. The daemon evaluates them
+Each window follows the asset's schedule (orchestration/schedules.py) and is declared with
+its insight type in ``nephos_pipeline/insight_types.py``: *warn* after about two missed
+ticks, *fail* after about three, so one slow or retried run does not flap the status but a
+stopped daemon, a paused schedule or a failing chain does. The daemon evaluates them
 (``freshness: enabled`` in the instance; on by default since Dagster 1.12) and the asset's
 health in the UI turns WARN/FAIL.
 
@@ -13,20 +14,11 @@ just closed, so in normal operation the latest materialization is the newest win
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from dagster import FreshnessPolicy
 
+from nephos_pipeline import insight_types
+
 FRESHNESS: dict[str, FreshnessPolicy] = {
-    # every 15 min
-    "anomaly_insights": FreshnessPolicy.time_window(fail_window=timedelta(minutes=50),
-                                                    warn_window=timedelta(minutes=35)),
-    # hourly
-    "pattern_insights": FreshnessPolicy.time_window(fail_window=timedelta(hours=3, minutes=15),
-                                                    warn_window=timedelta(hours=2, minutes=15)),
-    # every 6 h
-    "prediction_insights": FreshnessPolicy.time_window(fail_window=timedelta(hours=18, minutes=30),
-                                                       warn_window=timedelta(hours=12, minutes=30)),
-    "insights_summary": FreshnessPolicy.time_window(fail_window=timedelta(hours=18, minutes=30),
-                                                    warn_window=timedelta(hours=12, minutes=30)),
+    t.asset: FreshnessPolicy.time_window(warn_window=t.freshness[0], fail_window=t.freshness[1])
+    for t in insight_types.INSIGHT_TYPES.values() if t.freshness
 }

@@ -14,16 +14,19 @@ analysis) run side by side on Snowflake. The local instance keeps one run at a t
 (``max_concurrent_runs: 1``) because the embedded warehouse is one DuckDB file.
 
 The four insight assets share one pool, ``nephos_ai_insights``: they all MERGE into
-AI_INSIGHTS, and ``insights_summary`` also archives expired rows of every type, so one writer
+AI_INSIGHTS, and ``insights_archive`` (with them) moves expired rows of every type, so one writer
 at a time keeps a row from being archived while another run extends it. They are short
 runs; the parallelism that matters is extraction (DynamoDB-bound) beside analysis.
-REJECTS rows are keyed by table and window, and the ALERTS rows written by the anomaly
-asset (``SOURCE = 'batch'``) and by the failure sensor (``SOURCE = 'pipeline'``) are never
+REJECTS rows are keyed by table and window, and the ALERTS rows written by the
+``batch_alerts`` asset (``SOURCE = 'batch'``) and by the failure sensor (``SOURCE = 'pipeline'``) are never
 touched by the agent-alert MERGE or prune, which only see ``SOURCE = 'agent'``.
 """
 
 from __future__ import annotations
 
+from nephos_pipeline import insight_types
+
+AI_INSIGHTS_POOL = "nephos_ai_insights"
 # asset name -> pool (what it writes)
 POOLS: dict[str, str] = {
     "raw_instances": "nephos_landing_instances",  # LANDING_INSTANCES (+ its REJECTS rows)
@@ -34,15 +37,17 @@ POOLS: dict[str, str] = {
     "alerts": "nephos_alerts",  # ALERTS window, SOURCE = 'agent'
     "metrics_reconciliation": "nephos_metrics_reconciliation",  # METRICS_RECONCILIATION day (+ its REJECTS rows)
     "metric_rollups": "nephos_rollup_views",  # CREATE OR REPLACE VIEW ...
-    "anomaly_insights": "nephos_ai_insights",  # AI_INSIGHTS anomaly rows; ALERTS SOURCE = 'batch'
-    "pattern_insights": "nephos_ai_insights",  # AI_INSIGHTS pattern rows
-    "prediction_insights": "nephos_ai_insights",  # AI_INSIGHTS prediction rows
-    "insights_summary": "nephos_ai_insights",  # AI_INSIGHTS summary rows; archives expired rows
+    "batch_alerts": "nephos_batch_alerts",  # ALERTS SOURCE = 'batch'
+    "insights_archive": AI_INSIGHTS_POOL,  # moves expired AI_INSIGHTS rows to AI_INSIGHTS_ARCHIVE
+    # every insight type's asset (insight_types.py): its AI_INSIGHTS rows
+    **{t.asset: AI_INSIGHTS_POOL for t in insight_types.INSIGHT_TYPES.values()},
 }
 
 
 def pool(asset_name: str) -> str:
     """The pool of ``asset_name``; a KeyError names an asset that was added without one."""
+    if asset_name in {t.asset for t in insight_types.INSIGHT_TYPES.values()}:
+        return AI_INSIGHTS_POOL  # also a type registered after import (a test, a worked example)
     return POOLS[asset_name]
 
 

@@ -28,6 +28,7 @@ from dagster import (
     schedule,
 )
 
+from nephos_pipeline.clock import PARTITION_FMT
 from nephos_pipeline.partitions import Partitions
 from nephos_pipeline.reconcile.assets import ASSET, daily_partitions, resync_hours_of
 
@@ -73,4 +74,4 @@ def build_reconciliation_automation(parts: Partitions, sync_job, schedule_status
 
 
 def _closed(key: str) -> bool:
-    return datetime.strptime(key, "%Y-%m-%d-%H:%M").replace(tzinfo=UTC) + timedelta(hours=1) <= datetime.now(UTC)
+    return datetime.strptime(key, PARTITION_FMT).replace(tzinfo=UTC) + timedelta(hours=1) <= datetime.now(UTC)

@@ -22,7 +22,7 @@ resume an hour; the hour's four anomaly windows scored in one run).
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dagster import (
     DefaultScheduleStatus,
@@ -33,6 +33,9 @@ from dagster import (
     schedule,
 )
 
+from nephos_pipeline import insight_types
+from nephos_pipeline.clock import PARTITION_FMT as FMT
+from nephos_pipeline.clock import floor_time as floor
 from nephos_pipeline.partitions import Partitions
 
 # The run tags Dagster reads for one run over a range of partitions (as a single-run backfill).
@@ -41,7 +44,6 @@ ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 SYNC_HOURLY = ["raw_metrics", "metrics", "raw_alerts", "alerts"]
 SYNC_INSTANCES = ["raw_instances", "instances"]
-FMT = "%Y-%m-%d-%H:%M"
 CADENCES = ("seed", "hourly")
 PRIORITY_TAG = "dagster/priority"
 
@@ -80,23 +82,21 @@ def cadence(env: Mapping[str, str] | None = None) -> Cadence:
     return COALESCED if name == "seed" else HOURLY
 
 
-def floor(moment: datetime, step: timedelta) -> datetime:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return epoch + ((moment.astimezone(UTC) - epoch) // step) * step
-
-
 def build_jobs(parts: Partitions) -> dict:
     return {
         "sync_hourly_job": define_asset_job("sync_hourly_job", selection=SYNC_HOURLY, partitions_def=parts.hourly_open,
                                             description="Extract and load Metrics and Alerts for one hour."),
         "sync_instances_job": define_asset_job("sync_instances_job", selection=[*SYNC_INSTANCES, "metric_rollups"],
                                                description="Instances snapshot and the rollup views."),
-        "anomaly_job": define_asset_job("anomaly_job", selection=["anomaly_insights"],
-                                        partitions_def=parts.quarter_hourly),
-        "pattern_job": define_asset_job("pattern_job", selection=["pattern_insights"], partitions_def=parts.hourly),
-        "prediction_job": define_asset_job("prediction_job", selection=["prediction_insights", "insights_summary"],
-                                           partitions_def=parts.six_hourly),
+        **insight_jobs(parts),
     }
+
+
+def insight_jobs(parts: Partitions) -> dict:
+    """One job per ``job`` named in the insight-type registry, partitioned like its assets."""
+    pdefs = {t.job: getattr(parts, t.partitions) for t in insight_types.INSIGHT_TYPES.values()}
+    return {job: define_asset_job(job, selection=assets, partitions_def=pdefs[job])
+            for job, assets in insight_types.jobs().items()}
 
 
 def _request(job_name: str, partition_start: datetime, priority: int = 0) -> RunRequest:

@@ -23,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from nephos_pipeline.clock import PARTITION_FMT
 from nephos_pipeline.ingest.contract import ContractError, epoch_ms, ident
 
 CURSOR_VERSION = 1
@@ -31,7 +32,6 @@ START_POSITIONS = ("TRIM_HORIZON", "LATEST")
 RETENTION = timedelta(hours=24)  # DynamoDB Streams keep records this long
 PAGE_LIMIT = 1000  # the GetRecords maximum
 MAX_EMPTY_PAGES = 5  # a closed shard may need a few empty pages before its end
-PARTITION_FMT = "%Y-%m-%d-%H:%M"
 _SEQ = re.compile(r"^[0-9]{1,64}$")
 _SIG = re.compile(r"^[0-9a-f]{1,64}$")
 

@@ -7,7 +7,7 @@ re-checks the last week for the price of one day (see ``orchestration/reconcilia
 """
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pandas as pd
 from dagster import (
@@ -24,6 +24,7 @@ from dagster import (
     asset_check,
 )
 
+from nephos_pipeline.clock import utc_now_naive as _now
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import records
 from nephos_pipeline.ingest.extraction import instance_ids
@@ -44,10 +45,6 @@ MAX_RESYNC_HOURS = 24 * 31
 def daily_partitions(parts: Partitions) -> DailyPartitionsDefinition:
     """Days on the same start as every other partition set (see ``partitions.py``)."""
     return DailyPartitionsDefinition(start_date=parts.hourly.start.strftime("%Y-%m-%d"), timezone="UTC")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class ReconcileConfig(Config):

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from nephos_pipeline.clock import PARTITION_FMT
 from nephos_pipeline.ingest import instance_ids as known_ids
 from nephos_pipeline.ingest import landing
 from nephos_pipeline.ingest.contract import MAX_MS, MIN_MS
@@ -39,7 +40,7 @@ class Reconciled:
     def extra(self) -> int:
         return int(self.days["extra_items"].sum()) if not self.days.empty else 0
 
-    def resync_hours(self, fmt: str = "%Y-%m-%d-%H:%M") -> list[str]:
+    def resync_hours(self, fmt: str = PARTITION_FMT) -> list[str]:
         """Partition keys of the hours a re-sync would fix (unread or extra items)."""
         if self.hours.empty:
             return []

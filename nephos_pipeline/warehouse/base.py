@@ -55,6 +55,16 @@ class Warehouse(ConfigurableResource, ABC):
                 raise
 
     @contextmanager
+    def request_connection(self) -> Iterator[Any]:
+        """A connection for one short read-only request (the API): the plain connection here.
+
+        The embedded warehouse overrides it to queue requests behind one another while the
+        database file is opened (see ``LocalWarehouse.request_connection``).
+        """
+        with self.connection() as conn:
+            yield conn
+
+    @contextmanager
     def transaction(self, conn: Any) -> Iterator[Any]:
         """BEGIN ... COMMIT on ``conn``; ROLLBACK on any error, so nothing is half-written."""
         cur = conn.cursor()

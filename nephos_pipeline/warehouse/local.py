@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,11 @@ from nephos_pipeline.warehouse.base import Warehouse, WarehouseUnavailable
 from nephos_pipeline.warehouse.fakesnow_compat import apply_compat
 
 _LOCK = threading.Lock()
+# fakesnow ATTACHes the database file on every connect, and two threads attaching at once
+# fail ("Unique file handle conflict"), so API requests open local connections one at a
+# time (the queries themselves still run concurrently).
+_REQUEST_LOCK = threading.Lock()
+REQUEST_WAIT_S = 10.0  # a request queued longer than this gets a 503 rather than hanging
 _OPEN: dict[str, list[Any]] = {}  # path -> [FakeSnow, refcount]
 
 
@@ -74,6 +79,19 @@ class LocalWarehouse(Warehouse):
             yield
         finally:
             _release(self.path)
+
+    @contextmanager
+    def request_connection(self) -> Iterator[Any]:
+        """Open the database (held for the request) and a connection, one request at a time."""
+        if not _REQUEST_LOCK.acquire(timeout=REQUEST_WAIT_S):
+            raise WarehouseUnavailable("timed out waiting to open the local warehouse")
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.hold())
+                conn = stack.enter_context(self.connection())
+            finally:
+                _REQUEST_LOCK.release()
+            yield conn
 
     @contextmanager
     def _raw_connection(self) -> Iterator[Any]:

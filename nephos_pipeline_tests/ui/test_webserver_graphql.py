@@ -46,11 +46,12 @@ PARTITION_FMT = "%Y-%m-%d-%H:%M"
 ASSETS = {
     "raw_instances", "raw_metrics", "raw_alerts", "metrics", "alerts", "instances",
     "metric_rollups", "anomaly_insights", "pattern_insights", "prediction_insights", "insights_summary",
+    "batch_alerts", "insights_archive",
 }
 GROUPS = {"extract": {"raw_instances", "raw_metrics", "raw_alerts"},
           "warehouse": {"metrics", "alerts", "instances"},
           "analytics": {"metric_rollups", "anomaly_insights", "pattern_insights", "prediction_insights",
-                        "insights_summary"}}
+                        "insights_summary", "batch_alerts", "insights_archive"}}
 # raw extracts -> tables -> rollups -> insights -> summary (upstream, downstream)
 EDGES = {
     ("raw_metrics", "metrics"), ("raw_alerts", "alerts"), ("raw_instances", "instances"),
@@ -59,6 +60,7 @@ EDGES = {
     ("metric_rollups", "prediction_insights"),
     ("anomaly_insights", "insights_summary"), ("pattern_insights", "insights_summary"),
     ("prediction_insights", "insights_summary"),
+    ("anomaly_insights", "batch_alerts"), ("insights_summary", "insights_archive"),  # side effects as assets
 }
 SCHEDULES = {"sync_schedule", "instances_schedule", "anomaly_schedule", "pattern_schedule", "prediction_schedule"}
 SENSOR = "dynamodb_change_sensor"

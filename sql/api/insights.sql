@@ -7,7 +7,9 @@
 --                 expired and been moved there since.
 --   %(include_archived)s  1: also rows no longer active at %(at)s (expired, or archived);
 --                 0: only rows active then (CREATED_AT <= at < EXPIRES_AT). 1 reads the archive.
---   %(type)s      pattern | anomaly | prediction, or NULL for all three
+--   %(listed_types)s  the listed insight types as a JSON array ('["pattern", "anomaly", ...]',
+--                 from nephos_pipeline/insight_types.py); the summary type is not listed
+--   %(type)s      one of the listed types, or NULL for all of them
 --   %(severity)s  low | medium | high | critical, or NULL
 --   %(instance)s  an element of AFFECTED_INSTANCES, or NULL
 --   %(since)s     CREATED_AT >= since, or NULL
@@ -36,7 +38,7 @@ WITH candidates AS (
 visible AS (
     SELECT *
     FROM candidates
-    WHERE INSIGHT_TYPE IN ('pattern', 'anomaly', 'prediction')
+    WHERE INSIGHT_TYPE IN (SELECT t.VALUE::VARCHAR FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(listed_types)s))) t)
       AND (%(include_archived)s = 1 OR EXPIRES_AT > %(at)s::TIMESTAMP_NTZ)
       AND (%(as_of)s IS NULL OR CREATED_AT <= %(as_of)s::TIMESTAMP_NTZ)
       AND (%(type)s IS NULL OR INSIGHT_TYPE = %(type)s)

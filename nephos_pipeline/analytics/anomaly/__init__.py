@@ -10,12 +10,12 @@ from nephos_pipeline.analytics.anomaly.detector import (
     DEFAULT,
     SEED_RULE,
     DetectorConfig,
-    confidence_for,
     flag,
     score_ticks,
     severity_for,
 )
 from nephos_pipeline.analytics.anomaly.incidents import QUIET_PERIOD, Incident, IncidentEvent, advance
+from nephos_pipeline.analytics.anomaly.precision import confidence_for
 
 __all__ = [
     "COMPARED",

@@ -60,6 +60,9 @@ def aligned(first_tick: datetime, last_tick: datetime) -> tuple[datetime, dateti
     return first, last
 
 
+LEVEL_COLUMNS = ["tick", "instance_id", "metric", "value", "seasonal_centre"]  # what a held incident reads
+
+
 def flag_range(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick: datetime,
                config: detector.DetectorConfig = detector.DEFAULT, chunking: Chunking | None = None,
                watched: set[tuple[str, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -79,8 +82,7 @@ def flag_range(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick:
     levels: list[pd.DataFrame] = []
     scored: set[tuple[str, str]] = set()
     keep = set(watched or ())
-    # The hour-of-day baseline is read by seasonal_mad and by the seasonal-shift path only.
-    seasonal = config.method == "seasonal_mad" or config.seasonal_z is not None
+    seasonal = config.needs_seasonal  # the hour-of-day baseline is about a third of the SQL's work
     lookback = detector.LOOKBACK_TICKS * TICK
     for chunk in plan_range(warehouse, conn, first, last, chunking):
         scores = detector.score_ticks(warehouse, conn, chunk.first_tick - lookback, chunk.last_tick,
@@ -96,9 +98,8 @@ def flag_range(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick:
             keep.update(zip(hit["instance_id"].astype(str), hit["metric"].astype(str), strict=True))
         mine = [(str(i), str(m)) in keep for i, m in zip(own["instance_id"], own["metric"], strict=True)]
         if any(mine):
-            levels.append(own.loc[mine, ["tick", "instance_id", "metric", "value"]])
-    level_frame = (pd.concat(levels, ignore_index=True) if levels
-                   else pd.DataFrame(columns=["tick", "instance_id", "metric", "value"]))
+            levels.append(own.loc[mine, LEVEL_COLUMNS])
+    level_frame = pd.concat(levels, ignore_index=True) if levels else pd.DataFrame(columns=LEVEL_COLUMNS)
     if not flagged:
         return pd.DataFrame(columns=detector.FLAG_COLUMNS), level_frame, len(scored)
     out = pd.concat(flagged, ignore_index=True)

@@ -42,6 +42,7 @@ QUIET_PERIOD = timedelta(hours=6)
 ADAPT_PERIOD = timedelta(days=7)  # the baseline's length: after that the shift is the baseline
 GROUP_WINDOW = timedelta(hours=1)  # metrics of a host whose incidents start this close are one
 SHIFT_SHARE = 0.5  # "still shifted": the window mean is beyond half-way from usual level to peak
+SAME_HOUR_METHODS = ("step_shift", "seasonal_shift")  # judged against the same hour of previous days
 SeriesKey = tuple[str, str]  # (instance_id, metric)
 
 
@@ -79,9 +80,25 @@ class Incident:
         """Open while its last flag (or last shifted tick) is at most ``quiet_period`` ago."""
         return at_tick - self.seen_tick <= quiet_period
 
-    def is_shifted(self, window_mean: float) -> bool:
-        """Is a window mean still beyond half-way from the usual level to the peak?"""
-        if self.usual_level is None or window_mean != window_mean:
+    def is_shifted(self, window_mean: float, same_hour: float | None = None) -> bool:
+        """Is a window mean still beyond half-way from the usual level to the peak?
+
+        For an incident found against the same hour of day (``step_shift``,
+        ``seasonal_shift``) "usual" is that hour's median on the previous days
+        (``same_hour``), as a ratio: a resize to 45 % is 45 % of the night at night and
+        of the office hours by day, while the week's median sits in between. As the days
+        after the shift fill the same-hour baseline, its median moves to the new level and
+        the hold ends: the baseline has adapted.
+        """
+        if window_mean != window_mean:
+            return False
+        if self.method in SAME_HOUR_METHODS and self.baseline_centre > 0:
+            if same_hour is None or not same_hour > 0:
+                return False
+            edge = 1.0 + SHIFT_SHARE * (self.peak_value / self.baseline_centre - 1.0)
+            ratio = window_mean / same_hour
+            return ratio > edge if self.direction == "high" else ratio < edge
+        if self.usual_level is None:
             return False
         edge = self.usual_level + SHIFT_SHARE * (self.peak_value - self.usual_level)
         return window_mean > edge if self.direction == "high" else window_mean < edge
@@ -114,7 +131,8 @@ def advance(
     """Apply the flags of ``ticks`` (output of ``detector.flag``) to the incident state.
 
     ``open_incidents`` maps (instance_id, metric) to that series' latest incident; it is
-    not mutated. ``levels`` (tick, instance_id, metric, value: the window mean; the
+    not mutated. ``levels`` (tick, instance_id, metric, value: the window mean, and
+    seasonal_centre, the same hour's median, for same-hour incidents; the
     scores frame will do) lets a shifted series hold its incident open; without it
     incidents close ``quiet_period`` after their last flag. Returns the events in
     (tick, instance_id, metric) order and the new state.
@@ -131,7 +149,7 @@ def advance(
         current = state.get(key)
         if not row.is_flag:
             if (current is not None and tick > current.seen_tick and current.is_open(tick, quiet_period)
-                    and tick - current.first_tick < ADAPT_PERIOD and current.is_shifted(float(row.value))):
+                    and tick - current.first_tick < ADAPT_PERIOD and current.is_shifted(float(row.value), _same_hour(row))):
                 state[key] = replace(current, held_tick=tick)
                 events.append(IncidentEvent("updated", tick, state[key]))
             continue
@@ -181,7 +199,7 @@ def _timeline(state: dict[SeriesKey, Incident], flagged: pd.DataFrame | None, le
         lv = levels[pd.to_datetime(levels["tick"]).isin(wanted)]
         lv = lv[[(str(i), str(m)) in series for i, m in zip(lv.instance_id, lv.metric, strict=True)]]
         if not lv.empty:
-            lv = lv[["tick", "instance_id", "metric", "value"]].assign(is_flag=False)
+            lv = lv.reindex(columns=["tick", "instance_id", "metric", "value", "seasonal_centre"]).assign(is_flag=False)
             if parts:  # a flagged window is handled as a flag
                 done = set(zip(pd.to_datetime(parts[0].tick), parts[0].instance_id, parts[0].metric, strict=True))
                 lv = lv[[k not in done for k in zip(pd.to_datetime(lv.tick), lv.instance_id, lv.metric, strict=True)]]
@@ -191,6 +209,11 @@ def _timeline(state: dict[SeriesKey, Incident], flagged: pd.DataFrame | None, le
     rows = pd.concat(parts, ignore_index=True)
     rows["tick"] = pd.to_datetime(rows["tick"])
     return rows.sort_values(["tick", "instance_id", "metric"], kind="stable")
+
+
+def _same_hour(row: Any) -> float | None:
+    value = getattr(row, "seasonal_centre", None)
+    return None if value is None or value != value else float(value)
 
 
 def _usual(row: Any) -> float | None:

@@ -1,24 +1,27 @@
-"""Two detection paths beside peak novelty, for what "beyond anything this week" misses.
+"""Detection paths beside peak novelty, for what "beyond anything this week" misses.
 
 Why: peak novelty only sees a window that leaves the week's whole range. Two kinds of
 incident stay inside it and are common on real fleets:
 
 * **A shift inside the daily range** (a resize halving office-hours CPU, traffic surging
-  at night to a level that is normal at noon). The ``seasonal shift`` path compares the
-  window mean with the same hour of day over the trailing week: it must leave that hour's
-  whole range, differ from its median by ``seasonal_z`` robust sigmas *and* by at least
-  ``seasonal_rel`` of the usual level in the metric's own units (a 50 % change), for
-  ``seasonal_ticks`` consecutive windows (persistence: one odd quarter-hour is not an
-  incident). It needs ``seasonal_min_hours`` of history (a full week): with less, the
-  weekend is not in the baseline yet and every Saturday morning would look like an outage.
+  at night to a level that is normal at noon). The default's ``step`` path (``step_shift``)
+  finds it after one day of history: the whole window steps out of the same hour's range
+  on the previous days *and* away from the level of the hour before (see its docstring).
+  The older ``seasonal shift`` path (off in the default, kept for comparison) compares the
+  window mean with the same hour over the trailing week: it must leave that hour's whole
+  range, differ from its median by ``seasonal_z`` robust sigmas *and* by ``seasonal_rel``
+  of it, for ``seasonal_ticks`` consecutive windows, after a full week of history (with
+  less, every Saturday morning looks like an outage to it).
 * **A collapse of a non-negative metric** (a byte counter falling to 1 %). Its z is
   bounded (a drop to 0 is only mean/std sigmas away), so the ``drop`` path uses the
   metric's own units: the whole window, its high included, is below 1/``drop_ratio`` of
-  the week's lowest low and its mean below 1/``drop_ratio`` of the usual level.
+  the week's lowest low (or 1/``drop_seasonal_ratio`` of the same hour's lowest mean) and
+  its mean below 1/``drop_ratio`` of the usual level.
 
-Pure numpy/pandas on the columns of ``sql/analytics/anomaly_scores.sql``; persistence uses
-the previous windows of the same series in the scores frame, so the caller scores
-``seasonal_ticks - 1`` extra ticks before its range (``anomaly_findings.analyse`` does).
+Pure numpy/pandas on the columns of ``sql/analytics/anomaly_scores.sql``; persistence and
+the hour before a step use the previous windows of the same series in the scores frame,
+so the caller scores ``detector.LOOKBACK_TICKS`` extra ticks before its range
+(``anomaly/chunks.py`` does).
 """
 
 from __future__ import annotations
@@ -77,9 +80,76 @@ def seasonal_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np
 
 
 def collapse(scores: pd.DataFrame, config: DetectorConfig) -> np.ndarray:
-    """Rows where a non-negative series fell below 1/drop_ratio of anything this week."""
+    """Rows where a non-negative series fell below 1/drop_ratio of anything this week.
+
+    "Anything this week" is the week's lowest low or, when ``drop_seasonal_ratio`` is set,
+    the lowest 15-minute mean of the same hour on the previous days divided by that
+    (larger) ratio. Why both: an outage that starts mid-window leaves its first minutes in
+    that window's low, which becomes the week's lowest low for the next window, so the
+    outage hides behind its own start; the same-hour baseline leaves today's windows out.
+    """
     ratio = config.drop_ratio or np.inf
-    low, usual = _col(scores, "baseline_low"), _col(scores, "median_centre")
+    low, usual, high = _col(scores, "baseline_low"), _col(scores, "median_centre"), _col(scores, "window_high")
     with np.errstate(invalid="ignore"):
-        return ((_col(scores, "baseline_hours") >= config.min_baseline_hours) & (low > 0)
-                & (_col(scores, "window_high") < low / ratio) & (_col(scores, "value") < usual / ratio))
+        below = (low > 0) & (high < low / ratio)
+        if config.drop_seasonal_ratio is not None:
+            same_hour = _col(scores, "seasonal_low")
+            below |= ((_col(scores, "seasonal_buckets") >= config.min_seasonal_buckets) & (same_hour > 0)
+                      & (high < same_hour / config.drop_seasonal_ratio))
+        return ((_col(scores, "baseline_hours") >= config.min_baseline_hours) & below
+                & (_col(scores, "value") < usual / ratio))
+
+
+def _before(scores: pd.DataFrame, lag: int, span: int) -> np.ndarray:
+    """Per row: the mean window mean of the series over lags ``lag`` .. ``lag + span - 1``.
+
+    NaN unless all those windows are present and consecutive. Rows are matched within the
+    series by tick, so the frame may be in any order.
+    """
+    frame = pd.DataFrame({"i": scores["instance_id"].to_numpy(), "m": scores["metric"].to_numpy(),
+                          "t": pd.to_datetime(scores["tick"]).to_numpy(), "x": _col(scores, "value")})
+    frame = frame.sort_values(["i", "m", "t"], kind="stable")
+    groups = frame.groupby(["i", "m"], sort=False)
+    total = np.zeros(len(frame))
+    for k in range(lag, lag + span):
+        earlier = groups["x"].shift(k).to_numpy(float)
+        gap = (frame["t"] - groups["t"].shift(k)).to_numpy()
+        total += np.where(gap == np.timedelta64(15 * k, "m"), earlier, np.nan)
+    out = np.full(len(frame), np.nan)
+    out[frame.index.to_numpy()] = total / span
+    return out
+
+
+def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.ndarray]:
+    """A step out of the same-hour range, away from the hour before it (level shifts, surges).
+
+    Why: the seasonal path needs a full week (with fewer days, a Saturday looks like an
+    outage) and 50 % *and* 3 robust sigmas. A resize or a night-time surge is visible with
+    one previous day if it is a *step*: the whole window (its high for a fall, its low for
+    a rise, so 1-3 minute bursts do not count) is ``step_ratio`` times beyond the same hour's
+    range on the previous days *and* beyond the level of the hour just before. A Saturday
+    morning is below the weekdays' range but at the level of the hour before it (the
+    ramp that did not happen), so it is not a step; an office-hours ramp is a step, but
+    inside the same hour's range. Falls must hold ``step_ticks_down`` windows, rises
+    ``step_ticks_up``.
+    """
+    ratio = config.step_ratio or np.inf
+    mean, low, high = _col(scores, "value"), _col(scores, "window_low"), _col(scores, "window_high")
+    centre = _col(scores, "seasonal_centre")
+    usable = ((_col(scores, "baseline_hours") >= config.min_baseline_hours)
+              & (_col(scores, "seasonal_buckets") >= config.min_seasonal_buckets))
+    level = np.nan_to_num(np.abs(_col(scores, "median_centre")))
+    spread = np.fmax(np.nan_to_num(MAD_TO_SIGMA * _col(scores, "seasonal_spread")),
+                     np.fmax(config.spread_floor_rel * level, config.spread_floor_abs))
+    hit = np.zeros(len(mean), dtype=bool)
+    for ticks, sign in ((config.step_ticks_down, -1), (config.step_ticks_up, 1)):
+        before = _before(scores, ticks, 4)
+        with np.errstate(invalid="ignore"):
+            if sign < 0:
+                moved = (high * ratio < _col(scores, "seasonal_low")) & (high * ratio < before)
+            else:
+                moved = (low > ratio * _col(scores, "seasonal_high")) & (low > ratio * before)
+        hit |= persistent(scores, usable & moved & (before > 0), ticks)
+    with np.errstate(invalid="ignore"):
+        z = np.nan_to_num((mean - centre) / spread)
+    return {"hit": hit, "value": mean, "centre": centre, "spread": spread, "z": z}

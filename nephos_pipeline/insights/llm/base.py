@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from nephos_pipeline.insights.findings import Finding, Narrative
+from nephos_pipeline.insights.findings import Finding, Narrative, token_count
 from nephos_pipeline.insights.llm.validate import validate_reply
 from nephos_pipeline.insights.narrative import deterministic_narrative
 from nephos_pipeline.warehouse.base import Warehouse
@@ -43,16 +43,20 @@ class NarratorError(RuntimeError):
         self.reason = reason
 
 
-def split_tokens(total: int, count: int) -> list[int]:
+def split_tokens(total: Any, count: int) -> list[int]:
     """Spread a batch's token usage over its findings (remainder to the first)."""
-    total, count = max(int(total or 0), 0), max(count, 1)
+    total, count = token_count(total), max(count, 1)
     share = [total // count] * count
     share[0] += total - sum(share)
     return share
 
 
 class Narrator(ConfigurableResource, ABC):
-    """Turns measured findings into words. Subclasses implement one call per batch."""
+    """Turns measured findings into words: the resource every insight asset is given.
+
+    Two kinds implement it: :class:`ModelNarrator` (an LLM, one call per batch, replies
+    validated) and the local narrator (deterministic words, no model at all).
+    """
 
     model: str = Field(description="Model name passed to the backend.")
     temperature: float = Field(default=0.2, description="Sampling temperature; low keeps wording factual.")
@@ -62,6 +66,18 @@ class Narrator(ConfigurableResource, ABC):
     strict_numbers: bool = Field(default=True, description="Reject LLM text quoting numbers not in the evidence.")
 
     backend: ClassVar[str] = "llm"
+
+    @abstractmethod
+    def narrate(self, findings: Sequence[Finding], warehouse: Warehouse | None = None) -> list[Narrative]:
+        """One narrative per finding, in order; never raises."""
+
+    @abstractmethod
+    def ping(self, warehouse: Warehouse | None = None) -> tuple[str, float]:
+        """(model, latency in seconds) of a tiny call, for ``nephos doctor``; raises on failure."""
+
+
+class ModelNarrator(Narrator, ABC):
+    """A narrator backed by a model. Subclasses implement one call per batch (``_complete``)."""
 
     def narrate(self, findings: Sequence[Finding], warehouse: Warehouse | None = None) -> list[Narrative]:
         """One narrative per finding, in order; the LLM's only where it passed validation."""
@@ -99,7 +115,3 @@ class Narrator(ConfigurableResource, ABC):
     @abstractmethod
     def _complete(self, findings: list[Finding], warehouse: Warehouse | None) -> Sequence[Reply]:
         """Exactly one backend call for ``findings``; one Reply per finding, in order."""
-
-    @abstractmethod
-    def ping(self, warehouse: Warehouse | None = None) -> tuple[str, float]:
-        """(model, latency in seconds) of a tiny call, for ``nephos doctor``; raises on failure."""

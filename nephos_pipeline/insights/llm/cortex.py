@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import Field
 
 from nephos_pipeline.insights.findings import Finding
-from nephos_pipeline.insights.llm.base import Narrator, NarratorError, Reply
+from nephos_pipeline.insights.llm.base import ModelNarrator, NarratorError, Reply
 from nephos_pipeline.insights.llm.cortex_sql import (
     MAX_BATCH_CHARS,
     parse_response,
@@ -39,7 +39,7 @@ LIST_MODELS_SQL = "SHOW CORTEX BASE MODELS IN SNOWFLAKE.MODELS"
 LIST_MODELS_SQL_LEGACY = "CALL SNOWFLAKE.MODELS.CORTEX_BASE_MODELS_REFRESH(); SHOW MODELS IN SNOWFLAKE.MODELS;"
 
 
-class CortexNarrator(Narrator):
+class CortexNarrator(ModelNarrator):
     """Narratives from Snowflake Cortex, run inside the warehouse the findings came from."""
 
     model: str = Field(default="mistral-large2", description="Cortex model; see LIST_MODELS_SQL.")

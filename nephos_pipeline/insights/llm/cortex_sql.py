@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from nephos_pipeline.insights.findings import token_count
 from nephos_pipeline.insights.llm.base import NarratorError, Reply
 from nephos_pipeline.insights.llm.validate import FIELDS, RAW_MAX_BYTES
 from nephos_pipeline.sql_files import load_sql
@@ -44,10 +45,7 @@ def ping_sql(function: str) -> str:
 
 
 def _tokens(usage: Any, key: str) -> int:
-    try:
-        return max(int(usage.get(key) or 0), 0) if isinstance(usage, Mapping) else 0
-    except (TypeError, ValueError, OverflowError):
-        return 0
+    return token_count(usage.get(key)) if isinstance(usage, Mapping) else 0
 
 
 def parse_response(cell: Any) -> Reply:

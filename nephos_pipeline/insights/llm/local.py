@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nephos_pipeline.insights.findings import Finding, Narrative
-from nephos_pipeline.insights.llm.base import Narrator, Reply
+from nephos_pipeline.insights.llm.base import Narrator
 from nephos_pipeline.insights.narrative import deterministic_narrative
 from nephos_pipeline.warehouse.base import Warehouse
 
@@ -23,9 +23,6 @@ class LocalNarrator(Narrator):
 
     def narrate(self, findings: Sequence[Finding], warehouse: Warehouse | None = None) -> list[Narrative]:
         return [deterministic_narrative(f) for f in findings]
-
-    def _complete(self, findings: list[Finding], warehouse: Warehouse | None) -> Sequence[Reply]:
-        return [Reply(failure="no_model") for _ in findings]  # unused: narrate never calls a backend
 
     def ping(self, warehouse: Warehouse | None = None) -> tuple[str, float]:
         return self.model, 0.0

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field
 
 from nephos_pipeline.insights.findings import Finding
-from nephos_pipeline.insights.llm.base import Narrator, NarratorError, Reply, split_tokens
+from nephos_pipeline.insights.llm.base import ModelNarrator, NarratorError, Reply, split_tokens
 from nephos_pipeline.insights.llm.prompt import batch_messages
 from nephos_pipeline.insights.llm.validate import RAW_MAX_BYTES, Rejected, split_batch
 from nephos_pipeline.warehouse.base import Warehouse
@@ -28,7 +28,7 @@ from nephos_pipeline.warehouse.base import Warehouse
 _CHUNK = 64 * 1024
 
 
-class OpenAICompatNarrator(Narrator):
+class OpenAICompatNarrator(ModelNarrator):
     """Narratives from an OpenAI-compatible chat-completions endpoint."""
 
     base_url: str = Field(description="Server base URL, e.g. http://127.0.0.1:11434/v1 (no trailing /chat/completions).")
@@ -101,8 +101,8 @@ class OpenAICompatNarrator(Narrator):
         envelope = self._post(body, max_bytes=RAW_MAX_BYTES * len(findings) + _CHUNK)
         content = self._content(envelope)
         usage = envelope.get("usage") if isinstance(envelope.get("usage"), dict) else {}
-        prompt = split_tokens(_int(usage.get("prompt_tokens")), len(findings))
-        completion = split_tokens(_int(usage.get("completion_tokens")), len(findings))
+        prompt = split_tokens(usage.get("prompt_tokens"), len(findings))
+        completion = split_tokens(usage.get("completion_tokens"), len(findings))
         replies = []
         for item, p, c in zip(split_batch(content, len(findings)), prompt, completion, strict=True):
             if isinstance(item, Rejected):
@@ -120,10 +120,3 @@ class OpenAICompatNarrator(Narrator):
         self._content(envelope)
         model = envelope.get("model")
         return (model if isinstance(model, str) and model else self.model), time.monotonic() - started
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except (TypeError, ValueError, OverflowError):
-        return 0

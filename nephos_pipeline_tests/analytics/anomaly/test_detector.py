@@ -15,7 +15,6 @@ from nephos_pipeline.analytics.anomaly.detector import (
     ROLLING_MAD,
     SEASONAL_MAD,
     SEED_RULE,
-    confidence_for,
     flag,
     score_ticks,
     severity_for,
@@ -164,10 +163,6 @@ def test_range_equals_tick_by_tick(warehouse):
     pd.testing.assert_frame_equal(only, whole[whole["instance_id"] == "i-2"].reset_index(drop=True))
 
 
-def test_severity_and_confidence_grow_with_magnitude():
+def test_severity_grows_with_magnitude():
     assert [severity_for(z) for z in (3.2, -4.5, 7.0, float("inf"))] == ["medium", "high", "critical", "critical"]
     assert severity_for(2.0) == "low"
-    values = [confidence_for(z, 2016) for z in (3.0, 4.0, 6.0, 20.0)]
-    assert values == sorted(values) and 0.0 <= values[0] and values[-1] <= 1.0
-    assert confidence_for(5.0, 288) < confidence_for(5.0, 2016)
-    assert confidence_for(float("nan"), 2016) == 0.0 and confidence_for(float("inf"), 2016) == 1.0

@@ -102,8 +102,8 @@ def test_a_level_shift_is_one_insight_and_the_baseline_adapts(warehouse):
     assert len(insights) == 1, insights[["metric", "created_at", "title"]].to_dict("records")
     row = insights.iloc[0]
     assert row.ev["direction"] == "below" and set(row.ev["metrics"]) == {"cpu_usage", "load_avg"}
-    # Inside the night's range of lows only by a little, so it is the seasonal path that finds
-    # it, after three windows in a row (persistence): within the hour.
+    # A step out of the same hour's range and away from the hour before (the step path) finds
+    # it after three windows in a row (persistence): within the hour.
     assert shift <= row.created_at <= shift + pd.Timedelta(hours=1)
     # The incident stayed open while the host stayed shifted (the hold), not by new flags alone.
     assert pd.Timestamp(row.ev["last_tick"]) >= last - pd.Timedelta(minutes=15)
