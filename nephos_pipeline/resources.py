@@ -14,7 +14,7 @@ from typing import Any
 
 from dagster import ConfigurableResource, EnvVar
 
-from nephos_pipeline import settings
+from nephos_pipeline import settings, tables
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.insights.llm.factory import build_narrator
 from nephos_pipeline.warehouse import LocalWarehouse, Warehouse
@@ -73,7 +73,7 @@ def initialized(resources: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 def build_dynamodb(env: Mapping[str, str] | None = None) -> DynamoDBResource:
     env = _env(env)
-    names = settings.TableNames.from_env(env)
+    names = settings.TableNames.from_env(env, tables.names())
     endpoint = settings.dynamodb_endpoint(env)
     local = bool(endpoint and endpoint.startswith(LOOPBACK_PREFIXES))
     has_keys = bool(env.get("AWS_ACCESS_KEY_ID"))
@@ -87,6 +87,7 @@ def build_dynamodb(env: Mapping[str, str] | None = None) -> DynamoDBResource:
         metrics_table=names.metrics,
         alerts_table=names.alerts,
         instances_table=names.instances,
+        other_tables=dict(names.others),
     )
 
 

@@ -19,8 +19,9 @@ from nephos_pipeline.analytics.assets import build_analytics_assets
 from nephos_pipeline.clock import floor_time
 from nephos_pipeline.ingest.assets import build_ingest_assets
 from nephos_pipeline.partitions import STEPS, Partitions
+from nephos_pipeline.tables import SYNC_HOURLY, SYNC_SNAPSHOT
 
-SYNC = ["raw_instances", "instances", "raw_metrics", "metrics", "raw_alerts", "alerts"]
+SYNC = [*SYNC_SNAPSHOT, *SYNC_HOURLY]
 
 
 @dataclass

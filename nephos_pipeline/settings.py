@@ -8,7 +8,7 @@ tests agree on them.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,20 +23,43 @@ DEFAULT_LOGIN_TIMEOUT_S = 10
 DEFAULT_NETWORK_TIMEOUT_S = 300
 
 
+def default_table_name(name: str) -> str:
+    """A registered table's physical name unless ``NEPHOS_<NAME>_TABLE`` says otherwise."""
+    return f"nephos-{name}"
+
+
+def table_env_var(name: str) -> str:
+    return f"NEPHOS_{name.upper()}_TABLE"
+
+
 @dataclass(frozen=True)
 class TableNames:
+    """Physical DynamoDB table name per registered table (``nephos_pipeline.tables``).
+
+    The three original tables keep their fields (positional: metrics, alerts, instances, as
+    callers and deploy configs name them); any further registered table is named in
+    ``others`` or gets ``default_table_name``, so adding a table needs no change here.
+    """
+
     metrics: str = DEFAULT_METRICS_TABLE
     alerts: str = DEFAULT_ALERTS_TABLE
     instances: str = DEFAULT_INSTANCES_TABLE
+    others: tuple[tuple[str, str], ...] = ()  # (logical name, physical name)
+
+    def of(self, name: str) -> str:
+        if name in _FIELDS:
+            return getattr(self, name)
+        return dict(self.others).get(name) or default_table_name(name)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> TableNames:
+    def from_env(cls, env: Mapping[str, str] | None = None, registered: Iterable[str] = ()) -> TableNames:
+        """``NEPHOS_<NAME>_TABLE`` for the three tables and every other ``registered`` one."""
         env = os.environ if env is None else env
-        return cls(
-            metrics=env.get("NEPHOS_METRICS_TABLE") or DEFAULT_METRICS_TABLE,
-            alerts=env.get("NEPHOS_ALERTS_TABLE") or DEFAULT_ALERTS_TABLE,
-            instances=env.get("NEPHOS_INSTANCES_TABLE") or DEFAULT_INSTANCES_TABLE,
-        )
+        named = {name: env.get(table_env_var(name)) or default_table_name(name) for name in (*_FIELDS, *registered)}
+        return cls(*(named[f] for f in _FIELDS), others=tuple((n, v) for n, v in named.items() if n not in _FIELDS))
+
+
+_FIELDS = ("metrics", "alerts", "instances")
 
 
 def nephos_home(env: Mapping[str, str] | None = None) -> Path:

@@ -14,9 +14,9 @@ from sqlglot.dialects.snowflake import Snowflake
 
 
 @cache
-def load_sql(name: str) -> str:
-    """The text of ``sql/<name>`` (e.g. ``"ddl/metrics.sql"``)."""
-    node = resources.files("nephos_pipeline.sql")
+def load_sql(name: str, package: str = "nephos_pipeline.sql") -> str:
+    """The text of ``sql/<name>`` (e.g. ``"ddl/metrics.sql"``), or of ``name`` in another package."""
+    node = resources.files(package)
     for part in name.split("/"):
         node = node.joinpath(part)
     return node.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ from nephos_pipeline.insights.wording import amount, difference, metric_label
 from nephos_pipeline.metric_catalogue import Metric
 from nephos_pipeline.orchestration.checks import build_checks
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables import METRICS
 
 END = datetime.utcnow().replace(minute=0, second=0, microsecond=0)  # the range check looks back 7 days from now
 EXPECTED_UNITS = {"cpu_usage": "%", "memory_usage": "%", "disk_usage": "%", "network_in": "bytes/s",
@@ -65,7 +66,7 @@ def test_a_new_metric_is_one_declaration_through_contract_checks_words_and_predi
     with metric_catalogue.registered(GPU):
         # contract: its range is enforced at ingestion
         item = {"instance_id": {"S": "gpu-01"}, "timestamp": {"N": "1767225600000"}, "gpu_temp": {"N": "130"}}
-        assert records.metric_rows([item]).rejects[0].reason == "gpu_temp: 130.0 outside 0..120"
+        assert records.rows(METRICS, [item]).rejects[0].reason == "gpu_temp: 130.0 outside 0..120"
         # the range check in SQL gets it as a bound parameter
         rows = [("gpu-01", END - timedelta(hours=72 - h), "gpu_temp", 60.0 + 0.4 * h) for h in range(72)]
         rows.append(("gpu-01", END - timedelta(minutes=30), "gpu_temp", 130.0))
@@ -92,7 +93,7 @@ def test_a_new_metric_is_one_declaration_through_contract_checks_words_and_predi
 def test_contract_ranges_come_from_the_catalogue(name):
     metric = metric_catalogue.METRICS[name]
     item = {"instance_id": {"S": "a"}, "timestamp": {"N": "1767225600000"}, name: {"N": "-1"}}
-    assert records.metric_rows([item]).rejects, name
+    assert records.rows(METRICS, [item]).rejects, name
     if metric.maximum is not None:
         item[name] = {"N": str(metric.maximum + 1)}
-        assert records.metric_rows([item]).rejects, name
+        assert records.rows(METRICS, [item]).rejects, name

@@ -25,9 +25,9 @@ import pandas as pd
 
 from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.analytics.common import fingerprint, iso, rounded
-from nephos_pipeline.ingest.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.warehouse import Warehouse
 
 TICK = timedelta(minutes=15)

@@ -1,6 +1,6 @@
 """``nephos doctor``: check a configuration before anything runs, and say what is wrong.
 
-Checks, in order: the three DynamoDB tables exist, are readable and have streams; the
+Checks, in order: every registered DynamoDB table (``nephos_pipeline.tables``) exists, are readable and have streams; the
 warehouse connects and the role can create and MERGE; the configured LLM answers one tiny
 completion (model and latency reported, as the seed's Cortex check does). Exit code 1 if
 any check fails. Nothing is written except a session-scoped temporary table.
@@ -15,6 +15,8 @@ import argparse
 import time
 from collections.abc import Callable
 from typing import Any
+
+from nephos_pipeline.tables import TABLES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -122,7 +124,7 @@ def _run_checks(resources: dict[str, Any], only: tuple[str, ...] = SECTIONS) -> 
 def _check_dynamodb(dynamodb: Any, results: list[bool]) -> None:
     try:
         client, streams = dynamodb.client(), dynamodb.streams_client()
-        for table in (dynamodb.metrics_table, dynamodb.alerts_table, dynamodb.instances_table):
+        for table in (dynamodb.table_name(t) for t in TABLES):
             _check(f"table {table}", lambda t=table: check_table(client, streams, t), results)
     except Exception as exc:  # noqa: BLE001 - e.g. no credentials configured
         results.append(False)

@@ -7,12 +7,14 @@ boto3's high-level deserialiser is also the fastest path. Every function paginat
 Access paths:
 - Metrics: ``Query`` on ``instance_id = :id AND timestamp BETWEEN :start AND :end`` per
   instance (ids from the Instances table), a few instances in parallel.
-- Instances: parallel ``Scan`` (``Segment``/``TotalSegments``); the table is one item per host.
-- Alerts: the table's only key is ``alert_id`` and items change in place, so the cheapest
-  *correct* path without a secondary index is a parallel Scan with a filter on the window.
-  Alerts are a few items per incident, so the read cost is small; an alert whose
-  ``created_at`` is missing, not a number or not epoch milliseconds (2000-2100) is returned
-  by every window so it is rejected visibly rather than silently skipped.
+- Snapshot tables (Instances): parallel ``Scan`` (``Segment``/``TotalSegments``); the table
+  is one item per host.
+- Other hourly tables (Alerts): the only key is ``alert_id`` and items change in place, so
+  the cheapest *correct* path without a secondary index is a parallel Scan with a filter
+  on the window (``scan_window``). Alerts are a few items per incident, so the read cost
+  is small; an alert whose ``created_at`` is missing, not a number or not epoch
+  milliseconds (2000-2100) is returned by every window so it is rejected visibly rather
+  than silently skipped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from nephos_pipeline.ingest.contract import MAX_MS, MIN_MS
+from nephos_pipeline.tables.contract import MAX_MS, MIN_MS  # the contract sits below this layer
 
 Item = dict[str, dict[str, Any]]
 
@@ -112,12 +114,9 @@ def parallel_scan(client: Any, table: str, segments: int = 4, **filters: Any) ->
     return items, total
 
 
-def scan_instances(client: Any, table: str, segments: int = 4) -> tuple[list[Item], ReadStats]:
-    return parallel_scan(client, table, segments)
-
-
-def scan_alerts(client: Any, table: str, start: datetime, end: datetime, segments: int = 4) -> tuple[list[Item], ReadStats]:
-    """Alerts created in ``[start, end)``, plus any whose ``created_at`` is unusable.
+def scan_window(client: Any, table: str, attribute: str, start: datetime, end: datetime,
+                segments: int = 4) -> tuple[list[Item], ReadStats]:
+    """Items whose ``attribute`` lies in ``[start, end)``, plus any whose ``attribute`` is unusable.
 
     Unusable means missing, not a number, or a number that is not epoch milliseconds in
     the contract's range (e.g. epoch seconds), which no window would otherwise ever read.
@@ -129,9 +128,10 @@ def scan_alerts(client: Any, table: str, start: datetime, end: datetime, segment
         table,
         segments,
         FilterExpression=(
-            "attribute_not_exists(created_at) OR NOT attribute_type(created_at, :n) "
-            "OR (created_at BETWEEN :s AND :e) OR created_at < :min OR created_at >= :max"
+            "attribute_not_exists(#t) OR NOT attribute_type(#t, :n) "
+            "OR (#t BETWEEN :s AND :e) OR #t < :min OR #t >= :max"
         ),
+        ExpressionAttributeNames={"#t": attribute},
         ExpressionAttributeValues={":s": {"N": str(to_ms(start))}, ":e": {"N": str(to_ms(end) - 1)}, ":n": {"S": "N"},
                                    ":min": {"N": str(MIN_MS)}, ":max": {"N": str(MAX_MS)}},
     )

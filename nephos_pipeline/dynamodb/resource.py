@@ -15,18 +15,26 @@ from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
 
 from nephos_pipeline.settings import TableNames
+from nephos_pipeline.tables import Table
 
 
 class DynamoDBResource(ResourceWithBoto3Configuration):
     metrics_table: str = Field(default=TableNames().metrics)
     alerts_table: str = Field(default=TableNames().alerts)
     instances_table: str = Field(default=TableNames().instances)
+    other_tables: dict[str, str] = Field(default={}, description="Physical names of further registered tables "
+                                         "(logical name -> name); unnamed ones are nephos-<name>.")
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
 
     @property
     def tables(self) -> TableNames:
-        return TableNames(self.metrics_table, self.alerts_table, self.instances_table)
+        return TableNames(self.metrics_table, self.alerts_table, self.instances_table,
+                          others=tuple(sorted(self.other_tables.items())))
+
+    def table_name(self, table: str | Table) -> str:
+        """The physical name of a registered table."""
+        return self.tables.of(table if isinstance(table, str) else table.name)
 
     def describe(self) -> str:
         return f"DynamoDB at {self.endpoint_url or 'AWS'} ({self.region_name or 'default region'})"

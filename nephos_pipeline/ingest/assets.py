@@ -1,13 +1,13 @@
 """Dagster wiring for extract-and-load: raw extracts -> landing, then MERGE into tables.
 
-``raw_*`` assets read DynamoDB and replace their window in the landing tables (with
-rejects); ``metrics``/``alerts``/``instances`` MERGE the landed window into the typed
-tables. Partitioned assets use a single-run backfill policy, so a multi-day backfill is
-one run that queries each instance's whole range once.
+Built from the table registry (``nephos_pipeline.tables``): per table, ``raw_<name>`` reads
+DynamoDB and replaces its window in the landing table (with rejects), and ``<name>``
+MERGEs the landed window into the typed table. Hourly tables are partitioned; snapshot
+tables (Instances) are not. Partitioned assets use a single-run backfill policy, so a
+multi-day backfill is one run that queries each instance's whole range once.
 """
 
-
-from datetime import datetime
+from collections.abc import Iterable
 
 from dagster import (
     AssetExecutionContext,
@@ -21,12 +21,13 @@ from dagster import (
 
 from nephos_pipeline.clock import utc_now_naive as _now
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
-from nephos_pipeline.ingest import extraction
+from nephos_pipeline.ingest import extraction, table_sql
 from nephos_pipeline.ingest.merge import merge_window
 from nephos_pipeline.metadata import markdown_table
-from nephos_pipeline.orchestration.pools import pool
+from nephos_pipeline.orchestration.pools import table_pools
 from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.settings import warehouse_kinds
+from nephos_pipeline.tables import TABLES, Table
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
@@ -34,103 +35,78 @@ GROUP_EXTRACT = "extract"
 GROUP_WAREHOUSE = "warehouse"
 
 
-class RawMetricsConfig(Config):
-    """Set by the change sensor: ids with items in the hour that the Instances table lacks."""
+class ExtractConfig(Config):
+    """Set by the change sensor on tables read per instance (``raw_metrics``): ids with items
+    in the hour that the Instances table lacks."""
 
     unregistered_instance_ids: list[str] = []
 
 
-def _preview(warehouse: Warehouse, conn, sql: str, params: dict) -> MetadataValue:
-    df = warehouse.query(sql, params, conn)
-    return MetadataValue.md(markdown_table(df) if not df.empty else "_no rows_")
+def _raw_asset(table: Table, parts: Partitions) -> AssetsDefinition:
+    """``raw_<name>``: read DynamoDB, replace the window (or snapshot) in the landing table."""
+    hourly = table.partitioned
+    spec = dict(
+        name=table.raw_asset, group_name=GROUP_EXTRACT, kinds={"dynamodb"},
+        partitions_def=parts.hourly_open if hourly else None,
+        backfill_policy=BackfillPolicy.single_run() if hourly else None,
+        pool=table_pools(table)[table.raw_asset], deps=[f"raw_{name}" for name in table.after],
+        description=table.extract_description,
+    )
 
-
-def build_ingest_assets(parts: Partitions) -> list[AssetsDefinition]:
-    policy = BackfillPolicy.single_run()
-    kinds = warehouse_kinds()
-
-    @asset(group_name=GROUP_EXTRACT, kinds={"dynamodb"}, pool=pool("raw_instances"), description="Full snapshot of the Instances table (parallel Scan).")
-    def raw_instances(warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
+    def extract(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource,
+                stream_ids: list[str]) -> MaterializeResult:
         ensure_schema(warehouse)
-        result = extraction.extract_instances(warehouse, dynamodb, _now())
+        start, end = window_of(context) if hourly else (None, None)
+        result = extraction.extract(warehouse, dynamodb, table, start, end, _now(), log=context.log,
+                                    stream_ids=stream_ids)
         return MaterializeResult(metadata=result.metadata())
+
+    if table.read_per_instance:  # only these take the sensor's unregistered instance ids
+        @asset(**spec)
+        def _raw_per_instance(context: AssetExecutionContext, config: ExtractConfig, warehouse: Warehouse,
+                              dynamodb: DynamoDBResource) -> MaterializeResult:
+            return extract(context, warehouse, dynamodb, config.unregistered_instance_ids)
+
+        return _raw_per_instance
+
+    @asset(**spec)
+    def _raw(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
+        return extract(context, warehouse, dynamodb, [])
+
+    return _raw
+
+
+def _merged_asset(table: Table, parts: Partitions) -> AssetsDefinition:
+    """``<name>``: MERGE the landed window into the typed table, with a preview of the result."""
+    hourly = table.partitioned
 
     @asset(
-        group_name=GROUP_EXTRACT,
-        kinds={"dynamodb"},
-        partitions_def=parts.hourly_open,
-        backfill_policy=policy,
-        pool=pool("raw_metrics"),
-        deps=[raw_instances],
-        description="Metrics items per hour: a Query per instance (registered or known to report) over the window, "
-                    "landed with rejects.",
+        name=table.name, group_name=GROUP_WAREHOUSE, kinds=warehouse_kinds(),
+        partitions_def=parts.hourly_open if hourly else None,
+        backfill_policy=BackfillPolicy.single_run() if hourly else None,
+        deps=[table.raw_asset], pool=table_pools(table)[table.name], description=table.description,
     )
-    def raw_metrics(context: AssetExecutionContext, config: RawMetricsConfig, warehouse: Warehouse,
-                    dynamodb: DynamoDBResource) -> MaterializeResult:
+    def _merged(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         ensure_schema(warehouse)
-        start, end = window_of(context)
-        result = extraction.extract_metrics(warehouse, dynamodb, start, end, _now(), log=context.log,
-                                            stream_ids=config.unregistered_instance_ids)
-        return MaterializeResult(metadata=result.metadata())
-
-    @asset(
-        group_name=GROUP_EXTRACT,
-        kinds={"dynamodb"},
-        partitions_def=parts.hourly_open,
-        backfill_policy=policy,
-        pool=pool("raw_alerts"),
-        description="Alerts created in the hour (filtered parallel Scan; see dynamodb/extract.py).",
-    )
-    def raw_alerts(context: AssetExecutionContext, warehouse: Warehouse, dynamodb: DynamoDBResource) -> MaterializeResult:
-        ensure_schema(warehouse)
-        start, end = window_of(context)
-        result = extraction.extract_alerts(warehouse, dynamodb, start, end, _now())
-        return MaterializeResult(metadata=result.metadata())
-
-    def _merge(context, warehouse: Warehouse, entity: str, window: tuple[datetime | None, datetime | None], preview_sql: str):
-        ensure_schema(warehouse)
-        start, end = window
+        start, end = window_of(context) if hourly else (None, None)
         with warehouse.connection() as conn:
-            counts = merge_window(warehouse, conn, entity, start, end, _now())
-            preview = _preview(warehouse, conn, preview_sql, {"window_start": start, "window_end": end})
+            counts = merge_window(warehouse, conn, table, start, end, _now())
+            df = warehouse.query(table_sql.preview(table), {"window_start": start, "window_end": end}, conn)
         meta = {
             "rows_inserted": counts.inserted,
             "rows_updated": counts.updated,
             "rows_deleted": counts.deleted,
-            "preview": preview,
+            "preview": MetadataValue.md(markdown_table(df) if not df.empty else "_no rows_"),
         }
         if start is not None:
             meta["window_start"] = start.isoformat()
             meta["window_end"] = end.isoformat()
         return MaterializeResult(metadata=meta)
 
-    @asset(
-        name="metrics", key_prefix=None, group_name=GROUP_WAREHOUSE, kinds=kinds,
-        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_metrics], pool=pool("metrics"),
-        description="METRICS (long format: instance, ts, metric, value), MERGEd from the landed window.",
-    )
-    def metrics_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        return _merge(context, warehouse, "metrics", window_of(context),
-                      "SELECT * FROM METRICS WHERE TS >= %(window_start)s::TIMESTAMP_NTZ AND TS < %(window_end)s::TIMESTAMP_NTZ "
-                      "ORDER BY TS, INSTANCE_ID, METRIC LIMIT 5")
+    return _merged
 
-    @asset(
-        name="alerts", group_name=GROUP_WAREHOUSE, kinds=kinds,
-        partitions_def=parts.hourly_open, backfill_policy=policy, deps=[raw_alerts], pool=pool("alerts"),
-        description="ALERTS, MERGEd by alert_id from the landed window.",
-    )
-    def alerts_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        return _merge(context, warehouse, "alerts", window_of(context),
-                      "SELECT ALERT_ID, INSTANCE_ID, CREATED_AT, SEVERITY, STATUS FROM ALERTS "
-                      "WHERE CREATED_AT >= %(window_start)s::TIMESTAMP_NTZ AND CREATED_AT < %(window_end)s::TIMESTAMP_NTZ "
-                      "ORDER BY CREATED_AT LIMIT 5")
 
-    @asset(
-        name="instances", group_name=GROUP_WAREHOUSE, kinds=kinds, deps=[raw_instances], pool=pool("instances"),
-        description="INSTANCES, MERGEd by instance_id from the latest snapshot.",
-    )
-    def instances_table(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-        return _merge(context, warehouse, "instances", (None, None),
-                      "SELECT INSTANCE_ID, HOSTNAME, REGION, STATUS, LAST_DEPLOYED_AT FROM INSTANCES ORDER BY INSTANCE_ID LIMIT 5")
-
-    return [raw_instances, raw_metrics, raw_alerts, metrics_table, alerts_table, instances_table]
+def build_ingest_assets(parts: Partitions, tables: Iterable[Table] = TABLES) -> list[AssetsDefinition]:
+    """Two assets per registered table: its extract (``raw_<name>``) and its MERGE (``<name>``)."""
+    tables = list(tables)
+    return [*(_raw_asset(t, parts) for t in tables), *(_merged_asset(t, parts) for t in tables)]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from nephos_pipeline import tables
 from nephos_pipeline.ingest import landing, records
 from nephos_pipeline.ingest.merge import merge_window
 from nephos_pipeline.warehouse import Warehouse
@@ -25,22 +26,21 @@ def load_items(
     window_end: datetime,
     loaded_at: datetime,
 ) -> dict[str, int]:
-    """Land and MERGE ``(table key, AttributeValue item)`` pairs for one window.
+    """Land and MERGE ``(table name, AttributeValue item)`` pairs for one window.
 
-    Table keys are ``metrics`` | ``alerts`` | ``instances``. Returns items per table.
+    Table names are those of the registry (``metrics`` | ``alerts`` | ``instances``); a
+    snapshot table is landed whole. Returns items per table.
     """
-    entities = {"metrics": landing.METRICS, "alerts": landing.ALERTS, "instances": landing.INSTANCES}
-    convert = {"metrics": records.metric_rows, "alerts": records.alert_rows, "instances": records.instance_rows}
-    totals = dict.fromkeys(entities, 0)
-    rejects: dict[str, list] = {k: [] for k in entities}
-    pending: dict[str, list] = {k: [] for k in entities}
+    totals = dict.fromkeys(tables.names(), 0)
+    rejects: dict[str, list] = {k: [] for k in totals}
+    pending: dict[str, list] = {k: [] for k in totals}
     with warehouse.connection() as conn:
-        for entity in entities.values():
-            landing.create_stage(warehouse, conn, entity)
+        for table in tables.TABLES:
+            landing.create_stage(warehouse, conn, table)
 
         def flush(key: str) -> None:
-            batch = convert[key](pending[key])
-            landing.stage_rows(warehouse, conn, entities[key], batch)
+            batch = records.rows(tables.get(key), pending[key])
+            landing.stage_rows(warehouse, conn, tables.get(key), batch)
             rejects[key] += batch.rejects
             totals[key] += batch.items
             pending[key] = []
@@ -49,10 +49,9 @@ def load_items(
             pending[key].append(item)
             if len(pending[key]) >= CHUNK:
                 flush(key)
-        for key in entities:
-            flush(key)
-        for key, entity in entities.items():
-            bounds = (None, None) if key == "instances" else (window_start, window_end)
-            landing.swap_window(warehouse, conn, entity, rejects[key], *bounds, loaded_at)
-            merge_window(warehouse, conn, key, *bounds, loaded_at)
+        for table in tables.TABLES:
+            flush(table.name)
+            bounds = (window_start, window_end) if table.partitioned else (None, None)
+            landing.swap_window(warehouse, conn, table, rejects[table.name], *bounds, loaded_at)
+            merge_window(warehouse, conn, table, *bounds, loaded_at)
     return totals

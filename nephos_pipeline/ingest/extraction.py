@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from nephos_pipeline import tables
 from nephos_pipeline.dynamodb import extract as ddb
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.ingest import instance_ids as known_ids
 from nephos_pipeline.ingest import landing, records
 from nephos_pipeline.ingest.records import Batch
+from nephos_pipeline.tables import Table
 from nephos_pipeline.warehouse import Warehouse
 
 _log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ def extract_metrics(
     log: Any = _log,
     workers: int = 4,
     stream_ids: Sequence[str] = (),
+    table: Table = tables.METRICS,
 ) -> ExtractResult:
     """Query every instance that may hold items in ``[start, end)`` and land what they hold.
 
@@ -89,64 +92,75 @@ def extract_metrics(
     (``instance_ids``), and ``stream_ids``: unregistered ids the change sensor saw in it.
     """
     client = dynamodb.client()
-    table = dynamodb.metrics_table
-    registered = instance_ids(client, dynamodb.instances_table)
+    registered = instance_ids(client, dynamodb.table_name(tables.INSTANCES))
     with warehouse.connection() as conn:
         known = known_ids.near_window(warehouse, conn, start, end)
         ids = sorted({*registered, *known, *stream_ids})
-        result = ExtractResult("metrics", start, end, instances_queried=len(ids))
+        result = ExtractResult(table.name, start, end, instances_queried=len(ids))
         seen: dict[str, known_ids.SeenRange] = {}
-        landing.create_stage(warehouse, conn, landing.METRICS)
+        landing.create_stage(warehouse, conn, table)
         pending = Batch()
-        for iid, items, stats in ddb.query_metrics(client, table, ids, start, end, workers):
+        for iid, items, stats in ddb.query_metrics(client, dynamodb.table_name(table), ids, start, end, workers):
             result.requests += stats.requests
             for item in items:
                 if (ms := known_ids.item_ms(item)) is not None:
                     known_ids.widen(seen, iid, ms)
-            batch = records.metric_rows(items)
+            batch = records.rows(table, items)
             pending.rows += batch.rows
             batch.rows = []  # rows wait in ``pending`` until staged; counts and rejects are kept
             result.batch.extend(batch)
             if len(pending.rows) >= STAGE_ROWS:
-                landing.stage_rows(warehouse, conn, landing.METRICS, pending)
+                landing.stage_rows(warehouse, conn, table, pending)
                 pending.rows = []
-        landing.stage_rows(warehouse, conn, landing.METRICS, pending)
+        landing.stage_rows(warehouse, conn, table, pending)
         result.rows_landed = landing.swap_window(
-            warehouse, conn, landing.METRICS, result.batch.rejects, start, end, extracted_at
+            warehouse, conn, table, result.batch.rejects, start, end, extracted_at
         )
         found_by = {iid: "stream" for iid in stream_ids}
         known_ids.record(warehouse, conn, seen, registered, found_by, extracted_at, known)
     result.unregistered = sorted(set(seen) - set(registered))
     log.info(
-        "metrics %s..%s: %d items from %d instances, %d rejected",
-        start, end, result.batch.items, len(ids), len(result.batch.rejects),
+        "%s %s..%s: %d items from %d instances, %d rejected",
+        table.name, start, end, result.batch.items, len(ids), len(result.batch.rejects),
     )
     if result.unregistered:
-        log.warning("metrics %s..%s: items from %d unregistered instance id(s): %s",
-                    start, end, len(result.unregistered), ", ".join(result.unregistered[:20]))
+        log.warning("%s %s..%s: items from %d unregistered instance id(s): %s",
+                    table.name, start, end, len(result.unregistered), ", ".join(result.unregistered[:20]))
     return result
 
 
-def _land_whole(warehouse: Warehouse, entity: landing.Entity, result: ExtractResult, extracted_at: datetime) -> ExtractResult:
-    """Stage a small extract in one bulk load and swap it into its landing window."""
-    with warehouse.connection() as conn:
-        landing.create_stage(warehouse, conn, entity)
-        landing.stage_rows(warehouse, conn, entity, result.batch)
-        result.rows_landed = landing.swap_window(
-            warehouse, conn, entity, result.batch.rejects, result.window_start, result.window_end, extracted_at
-        )
-    return result
-
-
-def extract_alerts(
-    warehouse: Warehouse, dynamodb: DynamoDBResource, start: datetime, end: datetime, extracted_at: datetime
+def extract_scan(
+    warehouse: Warehouse, dynamodb: DynamoDBResource, table: Table, start: datetime | None, end: datetime | None,
+    extracted_at: datetime,
 ) -> ExtractResult:
-    items, stats = ddb.scan_alerts(dynamodb.client(), dynamodb.alerts_table, start, end)
-    result = ExtractResult("alerts", start, end, records.alert_rows(items), requests=stats.requests)
-    return _land_whole(warehouse, landing.ALERTS, result, extracted_at)
+    """A snapshot table whole, or an hourly table's window through a filtered parallel Scan.
+
+    These tables are small (one item per host, a few per incident), so the extract is
+    staged in one bulk load and swapped into its landing window.
+    """
+    client, name = dynamodb.client(), dynamodb.table_name(table)
+    if table.time is None:
+        items, stats = ddb.parallel_scan(client, name)
+        start = end = None
+    else:
+        items, stats = ddb.scan_window(client, name, table.time[0], start, end)
+    result = ExtractResult(table.name, start, end, records.rows(table, items), requests=stats.requests)
+    with warehouse.connection() as conn:
+        landing.create_stage(warehouse, conn, table)
+        landing.stage_rows(warehouse, conn, table, result.batch)
+        result.rows_landed = landing.swap_window(warehouse, conn, table, result.batch.rejects, start, end, extracted_at)
+    return result
 
 
-def extract_instances(warehouse: Warehouse, dynamodb: DynamoDBResource, extracted_at: datetime) -> ExtractResult:
-    items, stats = ddb.scan_instances(dynamodb.client(), dynamodb.instances_table)
-    result = ExtractResult("instances", None, None, records.instance_rows(items), requests=stats.requests)
-    return _land_whole(warehouse, landing.INSTANCES, result, extracted_at)
+def extract(
+    warehouse: Warehouse, dynamodb: DynamoDBResource, table: str | Table, start: datetime | None,
+    end: datetime | None, extracted_at: datetime, log: Any = _log, stream_ids: Sequence[str] = (),
+) -> ExtractResult:
+    """Extract one window of a registered table (``start``/``end`` are ignored for a snapshot)."""
+    table = tables.get(table)
+    if table.read_per_instance:
+        return extract_metrics(warehouse, dynamodb, start, end, extracted_at, log=log, stream_ids=stream_ids,
+                               table=table)
+    if stream_ids:
+        log.warning("%s is not read per instance: unregistered instance ids %s ignored", table.name, stream_ids)
+    return extract_scan(warehouse, dynamodb, table, start, end, extracted_at)

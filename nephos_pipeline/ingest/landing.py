@@ -7,54 +7,34 @@ a failure anywhere leaves the previous landing intact, and a re-run replaces, ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from nephos_pipeline.ingest import table_sql
 from nephos_pipeline.ingest.records import Batch, Reject
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables import Table
 from nephos_pipeline.warehouse import Warehouse
 
-METRIC_COLUMNS = ["INSTANCE_ID", "TS", "METRIC", "VALUE"]
-ALERT_COLUMNS = ["ALERT_ID", "INSTANCE_ID", "CREATED_AT", "SEVERITY", "METRIC", "VALUE", "THRESHOLD", "MESSAGE",
-                 "STATUS", "RESOLVED_AT"]
-INSTANCE_COLUMNS = ["INSTANCE_ID", "HOSTNAME", "REGION", "PLAN", "STATUS", "TAGS", "CREATED_AT", "UPDATED_AT",
-                    "LAST_DEPLOYED_AT"]
 
-
-@dataclass(frozen=True)
-class Entity:
-    """How one DynamoDB table lands: its staging DDL, columns and SQL files."""
-
-    source_table: str  # logical name used in REJECTS.SOURCE_TABLE
-    stage: str
-    columns: list[str]
-    datetime_columns: tuple[str, ...]
-
-
-METRICS = Entity("metrics", "STG_METRICS", METRIC_COLUMNS, ("TS",))
-ALERTS = Entity("alerts", "STG_ALERTS", ALERT_COLUMNS, ("CREATED_AT", "RESOLVED_AT"))
-INSTANCES = Entity("instances", "STG_INSTANCES", INSTANCE_COLUMNS, ("CREATED_AT", "UPDATED_AT", "LAST_DEPLOYED_AT"))
-
-
-def frame(entity: Entity, rows: list[tuple]) -> pd.DataFrame:
-    df = pd.DataFrame.from_records(rows, columns=entity.columns)
-    for col in entity.datetime_columns:
+def frame(table: Table, rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(rows, columns=table.column_names)
+    for col in table.datetime_columns:
         df[col] = pd.to_datetime(df[col]).astype("datetime64[us]")
     return df
 
 
-def create_stage(warehouse: Warehouse, conn: Any, entity: Entity) -> None:
-    warehouse.execute(load_sql(f"load/stage_{entity.source_table}.sql"), conn=conn)
+def create_stage(warehouse: Warehouse, conn: Any, table: Table) -> None:
+    warehouse.execute(table_sql.create_stage(table), conn=conn)
 
 
-def stage_rows(warehouse: Warehouse, conn: Any, entity: Entity, batch: Batch) -> int:
+def stage_rows(warehouse: Warehouse, conn: Any, table: Table, batch: Batch) -> int:
     """Append a batch's rows to the staging table (call repeatedly to bound memory)."""
     if not batch.rows:
         return 0
-    return warehouse.write_frame(conn, frame(entity, batch.rows), entity.stage)
+    return warehouse.write_frame(conn, frame(table, batch.rows), table.stage)
 
 
 def _stage_rejects(warehouse: Warehouse, conn: Any, rejects: list[Reject]) -> None:
@@ -73,7 +53,7 @@ def _stage_rejects(warehouse: Warehouse, conn: Any, rejects: list[Reject]) -> No
 def swap_window(
     warehouse: Warehouse,
     conn: Any,
-    entity: Entity,
+    table: Table,
     rejects: list[Reject],
     window_start: datetime | None,
     window_end: datetime | None,
@@ -85,15 +65,11 @@ def swap_window(
         "window_start": window_start,
         "window_end": window_end,
         "extracted_at": extracted_at,
-        "source_table": entity.source_table,
+        "source_table": table.name,
     }
     with warehouse.transaction(conn) as cur:
-        if entity is INSTANCES:
-            cur.execute("DELETE FROM LANDING_INSTANCES")
-            cur.execute(load_sql("load/land_instances.sql"), params)
-        else:
-            cur.execute(load_sql(f"load/clear_landing_{entity.source_table}.sql"), params)
-            cur.execute(load_sql(f"load/land_{entity.source_table}.sql"), params)
+        cur.execute(table_sql.clear_landing(table), params)
+        cur.execute(table_sql.land(table), params)
         landed = int(cur.rowcount or 0)
         cur.execute(load_sql("load/clear_rejects.sql"), params)
         cur.execute(load_sql("load/land_rejects.sql"), params)

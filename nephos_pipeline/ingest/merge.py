@@ -1,6 +1,6 @@
-"""MERGE landed rows into METRICS, ALERTS and INSTANCES: set-based, one transaction each.
+"""MERGE landed rows into the typed tables (METRICS, ALERTS, ...): set-based, one transaction each.
 
-Each merge is the MERGE statement plus a window-scoped DELETE of rows that are no longer
+Each merge is the table's MERGE statement (``sql/load/merge_<name>.sql``) plus a window-scoped DELETE of rows that are no longer
 in the source (items deleted from DynamoDB). Both run in one transaction so a failure
 leaves the target exactly as it was.
 """
@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from nephos_pipeline import tables
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables import Table
 from nephos_pipeline.warehouse import Warehouse
 
 
@@ -35,19 +37,17 @@ def _merge_counts(cur: Any) -> tuple[int, int]:
 def merge_window(
     warehouse: Warehouse,
     conn: Any,
-    entity: str,
+    table: str | Table,
     window_start: datetime | None,
     window_end: datetime | None,
     loaded_at: datetime,
 ) -> MergeCounts:
-    """MERGE ``entity`` ('metrics' | 'alerts' | 'instances') for one window, atomically."""
+    """MERGE one registered table (a declaration or its name) for one window, atomically."""
+    table = tables.get(table)
     params = {"window_start": window_start, "window_end": window_end, "loaded_at": loaded_at}
     with warehouse.transaction(conn) as cur:
-        cur.execute(load_sql(f"load/merge_{entity}.sql"), params)
+        cur.execute(load_sql(table.sql_file("merge"), table.sql_package), params)
         inserted, updated = _merge_counts(cur)
-        if entity == "instances":
-            cur.execute(load_sql("load/prune_instances.sql"))
-        else:
-            cur.execute(load_sql(f"load/prune_{entity}.sql"), params)
+        cur.execute(load_sql(table.sql_file("prune"), table.sql_package), params if table.partitioned else None)
         deleted = int(cur.rowcount or 0)
     return MergeCounts(inserted, updated, deleted)

@@ -38,9 +38,9 @@ from dagster import (
     sensor,
 )
 
+from nephos_pipeline import tables
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.dynamodb.tables import stream_arn, table_names_by_logical_name
-from nephos_pipeline.ingest.contract import ContractError
 from nephos_pipeline.ingest.extraction import instance_ids
 from nephos_pipeline.orchestration import discovery
 from nephos_pipeline.orchestration.streams import (
@@ -54,6 +54,7 @@ from nephos_pipeline.orchestration.streams import (
     resync_hours,
 )
 from nephos_pipeline.partitions import Partitions
+from nephos_pipeline.tables.contract import ContractError
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -97,6 +98,11 @@ class RunPlan:
         return "; ".join(parts)
 
 
+def _snapshot(table_kind: str) -> bool:
+    """A change to a snapshot table (Instances) is synced by the snapshot job, not by hour."""
+    return not tables.get(table_kind).partitioned
+
+
 def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, first_hour: datetime) -> RunPlan:
     """Map changes to run keys. Pure and deterministic in (changes, pending, now)."""
     plan, ranges = RunPlan(pending=dict(pending)), defaultdict(dict)  # hour -> {(arn, shard): [lo, hi]}
@@ -106,7 +112,7 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
         if change.resync:
             plan.resyncs += 1
             token = f"resync|{change.stream_arn}|{change.shard_id}|{change.sequence_number}"
-            targets = ["instances"] if change.table_kind == "instances" else resync_hours(now)
+            targets = ["instances"] if _snapshot(change.table_kind) else resync_hours(now)
             for target in targets:
                 markers[target].add(token)
             continue
@@ -117,7 +123,7 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
             plan.violations.append(f"{change.table_kind} seq {change.sequence_number}: {exc}")
             continue
         seq = int(change.sequence_number)
-        targets = ["instances"] if change.table_kind == "instances" else sorted(hours)
+        targets = ["instances"] if _snapshot(change.table_kind) else sorted(hours)
         for target in targets:
             if target != "instances" and target < first_hour:
                 plan.before_start += 1
@@ -145,7 +151,7 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
 
 def _stream_arns(dynamodb: DynamoDBResource, warnings: list[str]) -> dict[str, str]:
     """Current stream ARN per table kind; a missing table or stream is warned about and left
-    out (its cursor entry is kept), so one bad table does not stop the other two."""
+    out (its cursor entry is kept), so one bad table does not stop the others."""
     client, arns = dynamodb.client(), {}
     for kind, table in table_names_by_logical_name(dynamodb.tables).items():
         try:
@@ -174,7 +180,7 @@ def build_dynamodb_change_sensor(
     max_seconds_per_tick: float = 20.0,
     clock: Callable[[], datetime] | None = None,
 ) -> SensorDefinition:
-    """The sensor over the three tables' streams; needs the ``dynamodb`` resource.
+    """The sensor over every registered table's stream; needs the ``dynamodb`` resource.
 
     Both jobs must be job objects (``define_asset_job`` results): a sensor with several
     targets cannot be given job names in Dagster 1.13. ``max_seconds_per_tick`` bounds the
@@ -206,7 +212,7 @@ def build_dynamodb_change_sensor(
             )
             seen = discovery.metric_ids_by_hour(changes)
             # One projected Scan of the (small) Instances table, only on ticks with metric records.
-            registered = set(instance_ids(dynamodb.client(), dynamodb.instances_table)) if seen else set()
+            registered = set(instance_ids(dynamodb.client(), dynamodb.table_name(tables.INSTANCES))) if seen else set()
         except (BotoCoreError, ClientError) as exc:
             return SkipReason(f"{dynamodb.describe()} could not be read ({type(exc).__name__}: {exc}); "
                               "cursor kept, retrying next tick")

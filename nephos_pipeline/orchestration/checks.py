@@ -12,9 +12,9 @@ from dagster import AssetCheckResult, AssetChecksDefinition, AssetCheckSeverity,
 
 from nephos_pipeline import insight_types, metric_catalogue
 from nephos_pipeline.clock import utc_now_naive as _now
-from nephos_pipeline.ingest.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.metadata import markdown_table
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.warehouse import Warehouse
 
 LOOKBACK = timedelta(days=7)

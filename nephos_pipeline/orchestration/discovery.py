@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from nephos_pipeline.ingest.contract import ContractError
 from nephos_pipeline.orchestration.streams import PARTITION_FMT, Change, partitions_for_record
+from nephos_pipeline.tables.contract import ContractError
 
 MAX_IDS_PER_HOUR = 500  # more than this in one hour is a flood of bad ids: the reconciliation finds the rest
 

@@ -25,16 +25,20 @@ touched by the agent-alert MERGE or prune, which only see ``SOURCE = 'agent'``.
 from __future__ import annotations
 
 from nephos_pipeline import insight_types
+from nephos_pipeline.tables import TABLES, Table
 
 AI_INSIGHTS_POOL = "nephos_ai_insights"
-# asset name -> pool (what it writes)
+
+
+def table_pools(table: Table) -> dict[str, str]:
+    """``raw_<name>`` writes LANDING_<NAME> (its window, + its REJECTS rows); ``<name>`` writes <NAME>."""
+    return {table.raw_asset: f"nephos_landing_{table.name}", table.name: f"nephos_{table.name}"}
+
+
+# asset name -> pool (what it writes); the registered tables' two assets each by ``table_pools``
+# (the ``alerts`` MERGE writes only SOURCE = 'agent' rows of ALERTS).
 POOLS: dict[str, str] = {
-    "raw_instances": "nephos_landing_instances",  # LANDING_INSTANCES (+ its REJECTS rows)
-    "raw_metrics": "nephos_landing_metrics",  # LANDING_METRICS window (+ its REJECTS rows)
-    "raw_alerts": "nephos_landing_alerts",  # LANDING_ALERTS window (+ its REJECTS rows)
-    "instances": "nephos_instances",  # INSTANCES
-    "metrics": "nephos_metrics",  # METRICS window
-    "alerts": "nephos_alerts",  # ALERTS window, SOURCE = 'agent'
+    **{asset: name for t in TABLES for asset, name in table_pools(t).items()},
     "metrics_reconciliation": "nephos_metrics_reconciliation",  # METRICS_RECONCILIATION day (+ its REJECTS rows)
     "metric_rollups": "nephos_rollup_views",  # CREATE OR REPLACE VIEW ...
     "batch_alerts": "nephos_batch_alerts",  # ALERTS SOURCE = 'batch'

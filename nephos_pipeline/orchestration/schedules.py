@@ -37,13 +37,12 @@ from nephos_pipeline import insight_types
 from nephos_pipeline.clock import PARTITION_FMT as FMT
 from nephos_pipeline.clock import floor_time as floor
 from nephos_pipeline.partitions import Partitions
+from nephos_pipeline.tables import SYNC_HOURLY, SYNC_SNAPSHOT
 
 # The run tags Dagster reads for one run over a range of partitions (as a single-run backfill).
 ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
-SYNC_HOURLY = ["raw_metrics", "metrics", "raw_alerts", "alerts"]
-SYNC_INSTANCES = ["raw_instances", "instances"]
 CADENCES = ("seed", "hourly")
 PRIORITY_TAG = "dagster/priority"
 
@@ -86,7 +85,7 @@ def build_jobs(parts: Partitions) -> dict:
     return {
         "sync_hourly_job": define_asset_job("sync_hourly_job", selection=SYNC_HOURLY, partitions_def=parts.hourly_open,
                                             description="Extract and load Metrics and Alerts for one hour."),
-        "sync_instances_job": define_asset_job("sync_instances_job", selection=[*SYNC_INSTANCES, "metric_rollups"],
+        "sync_instances_job": define_asset_job("sync_instances_job", selection=[*SYNC_SNAPSHOT, "metric_rollups"],
                                                description="Instances snapshot and the rollup views."),
         **insight_jobs(parts),
     }

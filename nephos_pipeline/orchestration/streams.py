@@ -1,4 +1,4 @@
-"""Reading the three tables' DynamoDB Streams from a sensor cursor. Pure logic: no Dagster.
+"""Reading the registered tables' DynamoDB Streams from a sensor cursor. Pure logic: no Dagster.
 
 The sensor keeps no state between ticks except its cursor string, so everything needed to
 resume lives in ``StreamCursor``: per table the stream ARN it belongs to and, per shard, the
@@ -23,11 +23,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from nephos_pipeline import tables
 from nephos_pipeline.clock import PARTITION_FMT
-from nephos_pipeline.ingest.contract import ContractError, epoch_ms, ident
+from nephos_pipeline.tables import Table
+from nephos_pipeline.tables.contract import ContractError, epoch_ms, ident, number
 
 CURSOR_VERSION = 1
-TABLE_KINDS = ("metrics", "alerts", "instances")
+TABLE_KINDS = tables.names()  # one per registered table
 START_POSITIONS = ("TRIM_HORIZON", "LATEST")
 RETENTION = timedelta(hours=24)  # DynamoDB Streams keep records this long
 PAGE_LIMIT = 1000  # the GetRecords maximum
@@ -308,36 +310,40 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def partitions_for_record(table_kind: str, record: Mapping[str, Any]) -> set[datetime]:
-    """UTC hours (aware datetimes) a stream record touches; empty for Instances (unpartitioned).
+def partitions_for_record(table_kind: str | Table, record: Mapping[str, Any]) -> set[datetime]:
+    """UTC hours (aware datetimes) a stream record touches; empty for a snapshot table (Instances).
 
-    Raises ``ContractError`` when the record has no usable key/time: such items are rejected
-    by the load anyway, so the sensor counts and skips them instead of guessing an hour.
+    A time attribute that is part of the key (Metrics' ``timestamp``) cannot change: one
+    hour. Otherwise (Alerts' ``created_at``) both images count, so an item moved between
+    hours re-syncs both. Raises ``ContractError`` when the record has no usable key/time:
+    such items are rejected by the load anyway, so the sensor counts and skips them instead
+    of guessing an hour.
     """
+    try:
+        table = tables.get(table_kind)
+    except KeyError:
+        raise ValueError(f"unknown table kind {table_kind!r}") from None
     dyn = record.get("dynamodb") if isinstance(record, Mapping) else None
     if not isinstance(dyn, Mapping):
         raise ContractError("stream record without a dynamodb section")
     keys, images = dyn.get("Keys"), [dyn.get("NewImage"), dyn.get("OldImage")]
     sources = [s for s in (keys, *images) if isinstance(s, Mapping)]
-    if table_kind == "instances":
-        ident(next((s for s in sources if "instance_id" in s), {}), "instance_id")
+    (key, kind) = table.spec.hash_key
+    (ident if kind == "S" else number)(next((s for s in sources if key in s), {}), key)
+    if table.time is None:
         return set()
-    if table_kind == "metrics":
-        src = next((s for s in sources if "timestamp" in s), {})
-        ident(next((s for s in sources if "instance_id" in s), {}), "instance_id")
-        return {hour_of(epoch_ms(src, "timestamp"))}  # the sort key: it cannot change
-    if table_kind == "alerts":
-        ident(next((s for s in sources if "alert_id" in s), {}), "alert_id")
-        hours, errors = set(), []
-        for image in [i for i in images if isinstance(i, Mapping)]:
-            try:
-                hours.add(hour_of(epoch_ms(image, "created_at")))
-            except ContractError as exc:
-                errors.append(exc)
-        if not hours:
-            raise errors[0] if errors else ContractError("created_at: no image in the stream record")
-        return hours
-    raise ValueError(f"unknown table kind {table_kind!r}")
+    attribute = table.time[0]
+    if attribute in table.spec.key_names():
+        return {hour_of(epoch_ms(next((s for s in sources if attribute in s), {}), attribute))}
+    hours, errors = set(), []
+    for image in [i for i in images if isinstance(i, Mapping)]:
+        try:
+            hours.add(hour_of(epoch_ms(image, attribute)))
+        except ContractError as exc:
+            errors.append(exc)
+    if not hours:
+        raise errors[0] if errors else ContractError(f"{attribute}: no image in the stream record")
+    return hours
 
 
 def resync_hours(now: datetime) -> set[datetime]:

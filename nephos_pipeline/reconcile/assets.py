@@ -34,6 +34,7 @@ from nephos_pipeline.partitions import Partitions, window_of
 from nephos_pipeline.reconcile import scan
 from nephos_pipeline.reconcile.compare import reconcile
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables import INSTANCES, METRICS
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
@@ -70,10 +71,10 @@ def build_reconciliation_assets(parts: Partitions) -> list[AssetsDefinition]:
         start, end = window_of(context)
         now = _now()
         client = dynamodb.client()
-        registered = set(instance_ids(client, dynamodb.instances_table))
-        counts = scan.count_keys(client, dynamodb.metrics_table, start, end, first_partition,
+        registered = set(instance_ids(client, dynamodb.table_name(INSTANCES)))
+        counts = scan.count_keys(client, dynamodb.table_name(METRICS), start, end, first_partition,
                                  max(end, now + FUTURE_HORIZON), config.scan_segments)
-        strays = records.metric_rows(scan.get_items(client, dynamodb.metrics_table, counts.out_of_range))
+        strays = records.rows(METRICS, scan.get_items(client, dynamodb.table_name(METRICS), counts.out_of_range))
         result = reconcile(warehouse, counts, registered, strays.rejects, start, end, now)
         hours = result.resync_hours()
         unregistered = sorted(set(counts.ranges) - registered)

@@ -18,10 +18,10 @@ import pandas as pd
 from nephos_pipeline.clock import PARTITION_FMT
 from nephos_pipeline.ingest import instance_ids as known_ids
 from nephos_pipeline.ingest import landing
-from nephos_pipeline.ingest.contract import MAX_MS, MIN_MS
 from nephos_pipeline.ingest.records import Reject
 from nephos_pipeline.reconcile.scan import KeyCounts
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables.contract import MAX_MS, MIN_MS
 from nephos_pipeline.warehouse import Warehouse
 
 

@@ -23,8 +23,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from nephos_pipeline.dynamodb.extract import to_ms
-from nephos_pipeline.ingest.contract import MAX_MS, MIN_MS
 from nephos_pipeline.ingest.instance_ids import SeenRange, widen
+from nephos_pipeline.tables.contract import MAX_MS, MIN_MS
 
 HOUR_MS = 3_600_000
 BATCH_GET = 100  # BatchGetItem's maximum keys per request

@@ -22,16 +22,13 @@ from boto3.dynamodb.types import TypeSerializer
 from nephos_pipeline.settings import TableNames
 from nephos_pipeline.simulator.fleet import FleetModel, TableItem, iter_fleet_items
 from nephos_pipeline.simulator.spec import FleetSpec
+from nephos_pipeline.tables import TABLES
 
 BATCH_SIZE = 25  # DynamoDB's hard limit for batch_write_item
 MAX_ATTEMPTS = 10
 BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 5.0
-KEYS: dict[str, tuple[str, ...]] = {
-    "metrics": ("instance_id", "timestamp"),
-    "alerts": ("alert_id",),
-    "instances": ("instance_id",),
-}
+KEYS: dict[str, tuple[str, ...]] = {t.name: t.spec.key_names() for t in TABLES}  # item key per registered table
 
 _serializer = TypeSerializer()
 
@@ -90,7 +87,7 @@ def batch_write(client: Any, table: str, items: list[dict[str, Any]],
 def write_items(client: Any, names: TableNames, items: Iterable[TableItem], *, workers: int = 4,
                 progress: Callable[[WriteStats], None] | None = None,
                 progress_every: float = 5.0) -> WriteStats:
-    """Write ``(table key, item)`` pairs; the table key is a ``TableNames`` field name.
+    """Write ``(table key, item)`` pairs; the table key is a registered table's name.
 
     Items are consumed lazily and at most ``2 * workers`` batches are in flight, so memory
     stays flat however long the stream. A key repeated within a batch keeps its last
@@ -110,7 +107,7 @@ def write_items(client: Any, names: TableNames, items: Iterable[TableItem], *, w
         def submit(table: str) -> None:
             batch = list(pending[table].values())
             pending[table] = {}
-            in_flight.append(pool.submit(batch_write, client, getattr(names, table), batch))
+            in_flight.append(pool.submit(batch_write, client, names.of(table), batch))
             stats.requests += 1
             settle(2 * max(1, workers))
 

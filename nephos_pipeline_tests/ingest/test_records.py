@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nephos_pipeline.ingest import records
+from nephos_pipeline.tables import ALERTS, INSTANCES, METRICS
 
 TS = {"N": "1767225600000"}  # 2026-01-01T00:00:00Z
 
@@ -16,7 +17,7 @@ def metric(**attrs):
 
 
 def test_valid_metric_item_becomes_long_rows_with_extras():
-    batch = records.metric_rows([metric(cpu_usage={"N": "12.5"}, gpu_usage={"N": "7"}, agent={"S": "v1"})])
+    batch = records.rows(METRICS, [metric(cpu_usage={"N": "12.5"}, gpu_usage={"N": "7"}, agent={"S": "v1"})])
     assert batch.rejects == []
     assert sorted(r[2] for r in batch.rows) == ["cpu_usage", "gpu_usage"]
     assert batch.ignored_attributes == 1
@@ -42,7 +43,7 @@ def test_valid_metric_item_becomes_long_rows_with_extras():
     ],
 )
 def test_bad_metric_items_are_rejected_with_reason(item, reason):
-    batch = records.metric_rows([item, metric(cpu_usage={"N": "1"})])
+    batch = records.rows(METRICS, [item, metric(cpu_usage={"N": "1"})])
     assert batch.items == 2 and batch.loaded_items == 1
     assert len(batch.rejects) == 1
     assert reason in batch.rejects[0].reason
@@ -51,7 +52,7 @@ def test_bad_metric_items_are_rejected_with_reason(item, reason):
 
 @pytest.mark.parametrize("iid", ["it's-a-host", "a;b", "'; DROP TABLE METRICS; --", "hôte-é-東京", 'q"uote'])
 def test_hostile_but_valid_instance_ids_load_verbatim(iid):
-    batch = records.metric_rows([{"instance_id": {"S": iid}, "timestamp": TS, "cpu_usage": {"N": "5"}}])
+    batch = records.rows(METRICS, [{"instance_id": {"S": iid}, "timestamp": TS, "cpu_usage": {"N": "5"}}])
     assert batch.rejects == []
     assert batch.rows[0][0] == iid
 
@@ -64,7 +65,7 @@ def test_alert_contract():
     }
     bad_sev = {**good, "alert_id": {"S": "a2"}, "severity": {"S": "urgent"}}
     bad_status = {**good, "alert_id": {"S": "a3"}, "status": {"N": "1"}}
-    batch = records.alert_rows([good, bad_sev, bad_status])
+    batch = records.rows(ALERTS, [good, bad_sev, bad_status])
     assert batch.loaded_items == 1 and len(batch.rejects) == 2
     assert batch.truncated_fields == 1 and len(batch.rows[0][7]) == 8192
     assert "severity" in batch.rejects[0].reason and "status: expected S" in batch.rejects[1].reason
@@ -74,7 +75,7 @@ def test_instance_tags_must_be_a_map_of_strings():
     ok = {"instance_id": {"S": "i1"}, "hostname": {"S": "h"}, "tags": {"M": {"env": {"S": "prod"}}}}
     bad = {"instance_id": {"S": "i2"}, "tags": {"M": {"env": {"N": "1"}}}}
     bad2 = {"instance_id": {"S": "i3"}, "tags": {"L": []}}
-    batch = records.instance_rows([ok, bad, bad2])
+    batch = records.rows(INSTANCES, [ok, bad, bad2])
     assert batch.loaded_items == 1
     assert [r.reason for r in batch.rejects] == ["tags.env: expected S, got N", "tags: expected M"]
     assert batch.rows[0][5] == '{"env": "prod"}'

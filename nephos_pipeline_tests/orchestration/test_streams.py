@@ -21,7 +21,6 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nephos_pipeline.ingest.contract import ContractError
 from nephos_pipeline.orchestration.streams import (
     CURSOR_VERSION,
     TABLE_KINDS,
@@ -32,6 +31,7 @@ from nephos_pipeline.orchestration.streams import (
     read_changes,
     resync_hours,
 )
+from nephos_pipeline.tables.contract import ContractError
 
 # ---- a fake DynamoDB Streams client ----------------------------------------------------
 

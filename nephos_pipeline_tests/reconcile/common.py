@@ -10,18 +10,18 @@ from typing import Any
 import dagster as dg
 
 from nephos_pipeline.ingest.assets import build_ingest_assets
-from nephos_pipeline.ingest.contract import MAX_MS, MIN_MS
 from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
 from nephos_pipeline.partitions import Partitions
 from nephos_pipeline.reconcile.assets import build_reconciliation_assets, build_reconciliation_checks
+from nephos_pipeline.tables import SYNC_HOURLY, SYNC_SNAPSHOT
+from nephos_pipeline.tables.contract import MAX_MS, MIN_MS
 from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline_tests.reliability.common import scan_all
 
 PARTS = Partitions.build()  # the start pinned in conftest
 ASSETS = [*build_ingest_assets(PARTS), *build_reconciliation_assets(PARTS), *build_reconciliation_checks()]
-SYNC_HOURLY = ["raw_metrics", "metrics", "raw_alerts", "alerts"]
 HOURLY_JOB = dg.define_asset_job("sync_hourly_job", selection=SYNC_HOURLY)
-INSTANCES_JOB = dg.define_asset_job("sync_instances_job", selection=["raw_instances", "instances"])
+INSTANCES_JOB = dg.define_asset_job("sync_instances_job", selection=SYNC_SNAPSHOT)
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 

@@ -20,12 +20,11 @@ from nephos_pipeline.ingest import records
 from nephos_pipeline.ingest.assets import build_ingest_assets
 from nephos_pipeline.partitions import Partitions
 from nephos_pipeline.settings import TableNames
+from nephos_pipeline.tables import ALERTS, INSTANCES, METRICS, SYNC_HOURLY, SYNC_SNAPSHOT
 from nephos_pipeline.warehouse import Warehouse
 
 H0 = datetime(2026, 3, 1, 10, 0)
 KEY = "2026-03-01-10:00"
-SYNC_HOURLY = ["raw_metrics", "metrics", "raw_alerts", "alerts"]
-SYNC_INSTANCES = ["raw_instances", "instances"]
 ASSETS = build_ingest_assets(Partitions.build())
 FMT = "%Y-%m-%d-%H:%M"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # console only; the event log keeps all
@@ -50,7 +49,7 @@ def sync_hour(resources: dict, key: str = KEY, **kwargs: Any) -> dg.ExecuteInPro
 
 def sync_instances(resources: dict, **kwargs: Any) -> dg.ExecuteInProcessResult:
     """What ``sync_instances_job`` runs (minus the rollup views)."""
-    return materialize(resources, SYNC_INSTANCES, **kwargs)
+    return materialize(resources, SYNC_SNAPSHOT, **kwargs)
 
 
 def step_error(result: dg.ExecuteInProcessResult) -> str:
@@ -106,10 +105,10 @@ def expected_state(client: Any, names: TableNames, windows: Iterable[tuple[datet
     instances = scan_all(client, names.instances)
     metric_items = [i for i in scan_all(client, names.metrics)
                     if instance_ids is None or i["instance_id"]["S"] in instance_ids]
-    metrics = {(r[0], r[1], r[2], float(r[3])) for r in records.metric_rows(metric_items).rows if _in(r[1], windows)}
-    alerts = {tuple(_norm(v) for v in r) for r in records.alert_rows(scan_all(client, names.alerts)).rows
+    metrics = {(r[0], r[1], r[2], float(r[3])) for r in records.rows(METRICS, metric_items).rows if _in(r[1], windows)}
+    alerts = {tuple(_norm(v) for v in r) for r in records.rows(ALERTS, scan_all(client, names.alerts)).rows
               if _in(r[2], windows)}
-    insts = {(*r[:5], _tags(r[5]), *r[6:]) for r in records.instance_rows(instances).rows}
+    insts = {(*r[:5], _tags(r[5]), *r[6:]) for r in records.rows(INSTANCES, instances).rows}
     return {"METRICS": metrics, "ALERTS": alerts, "INSTANCES": insts}
 
 

@@ -27,11 +27,12 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nephos_pipeline import metric_catalogue
+from nephos_pipeline import metric_catalogue, tables
 from nephos_pipeline.dynamodb.tables import ensure_tables, table_names_by_logical_name
-from nephos_pipeline.ingest import contract, extraction, records
+from nephos_pipeline.ingest import extraction, records
 from nephos_pipeline.ingest.merge import merge_window
 from nephos_pipeline.settings import TableNames
+from nephos_pipeline.tables import METRICS, contract
 from nephos_pipeline_tests.helpers import dynamodb_resource, ms
 from nephos_pipeline_tests.reliability.common import expected_state, warehouse_state
 from nephos_pipeline_tests.reliability.conftest import slow_enabled
@@ -121,7 +122,7 @@ any_item = {
     "instances": item_of({"instance_id": texts.map(lambda v: {"S": v}), "hostname": texts.map(lambda v: {"S": v}),
                           "tags": st.dictionaries(st.text(max_size=8), attribute(0), max_size=3).map(lambda v: {"M": v})}),
 }
-CONVERT = {"metrics": records.metric_rows, "alerts": records.alert_rows, "instances": records.instance_rows}
+
 
 
 def check_batch(kind: str, items: list, batch: records.Batch) -> None:
@@ -143,13 +144,13 @@ def check_batch(kind: str, items: list, batch: records.Batch) -> None:
 @given(kind=st.sampled_from(sorted(any_item)), data=st.data())
 def test_converters_never_crash_and_every_item_is_loaded_or_rejected(kind: str, data: st.DataObject) -> None:
     items = data.draw(st.lists(st.one_of(any_item[kind], any_attribute), max_size=8), label="items")
-    check_batch(kind, items, CONVERT[kind](items))
+    check_batch(kind, items, records.rows(tables.get(kind), items))
 
 
 @settings(max_examples=100 * SCALE, deadline=None, database=None)
 @given(st.lists(valid_metric_item, min_size=1, max_size=5))
 def test_items_that_meet_the_contract_always_load(items: list) -> None:
-    batch = records.metric_rows(items)
+    batch = records.rows(METRICS, items)
     assert batch.rejects == [] and batch.loaded_items == len(items)
     assert len(batch.rows) == sum(len(i) - 2 for i in items)
 
@@ -235,9 +236,7 @@ def test_extract_and_load_of_fuzzed_items_adds_up_exactly(dynamodb_server, wareh
         known = set(warehouse.query("SELECT INSTANCE_ID FROM METRIC_INSTANCE_IDS")["instance_id"])
         now = datetime(2026, 3, 3)
         end = H + timedelta(hours=1)
-        got = {"instances": extraction.extract_instances(warehouse, resource, now),
-               "metrics": extraction.extract_metrics(warehouse, resource, H, end, now),
-               "alerts": extraction.extract_alerts(warehouse, resource, H, end, now)}
+        got = {kind: extraction.extract(warehouse, resource, kind, H, end, now) for kind in ("instances", "metrics", "alerts")}
         with warehouse.connection() as conn:
             for kind in ("instances", "metrics", "alerts"):
                 window = (None, None) if kind == "instances" else (H, end)

@@ -223,9 +223,11 @@ def test_real_snowflake_connection_with_the_configured_authentication() -> None:
 def test_iam_policy_in_docs_is_exactly_what_the_pipeline_calls(dynamodb_tables, warehouse, fault_proxy) -> None:
     """Every DynamoDB operation of a full sync, a sensor tick and a reconciliation, seen on the
     wire, against the policy JSON published in docs/iam-and-grants.md: nothing missing, nothing extra."""
+    from nephos_pipeline import tables as registry
     from nephos_pipeline.orchestration.change_sensor import build_dynamodb_change_sensor
     from nephos_pipeline.orchestration.schedules import build_jobs
     from nephos_pipeline.partitions import Partitions
+    from nephos_pipeline.settings import TableNames
     from nephos_pipeline_tests.helpers import put_alert
     from nephos_pipeline_tests.reconcile.common import reconcile
     from nephos_pipeline_tests.reliability.common import sync_hour, sync_instances
@@ -248,4 +250,5 @@ def test_iam_policy_in_docs_is_exactly_what_the_pipeline_calls(dynamodb_tables, 
     called = {f"dynamodb:{op}" for op, _outcome in fault_proxy.log}
     assert called == granted
     tables = {r for stmt in policy["Statement"] for r in stmt["Resource"]}
-    assert {r.split("table/")[1].split("/")[0] for r in tables} == {"nephos-metrics", "nephos-alerts", "nephos-instances"}
+    # Every registered table, by its default name (a table added to the registry must be added there too).
+    assert {r.split("table/")[1].split("/")[0] for r in tables} == {TableNames().of(n) for n in registry.names()}

@@ -6,7 +6,9 @@ import threading
 
 import pytest
 
+from nephos_pipeline.ingest import table_sql
 from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.tables import METRICS
 from nephos_pipeline.warehouse.statement_log import StatementLog, statement_kind, targets
 
 
@@ -39,7 +41,7 @@ def test_kind_and_targets(sql: str, kind: str, written: list[str]) -> None:
 def test_the_sql_files_classify_as_what_they_do() -> None:
     assert statement_kind(load_sql("insights/merge_insights.sql")) == "MERGE"
     assert targets(load_sql("insights/merge_insights.sql")) == ["AI_INSIGHTS"]
-    assert statement_kind(load_sql("load/stage_metrics.sql")) == "CREATE TEMPORARY TABLE"
+    assert statement_kind(table_sql.create_stage(METRICS)) == "CREATE TEMPORARY TABLE"
 
 
 def test_log_is_thread_safe_and_filters_by_user() -> None:

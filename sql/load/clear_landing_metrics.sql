@@ -1,2 +1,0 @@
-DELETE FROM LANDING_METRICS
-WHERE TS >= %(window_start)s::TIMESTAMP_NTZ AND TS < %(window_end)s::TIMESTAMP_NTZ
