@@ -5,9 +5,8 @@ through DynamoDB: ``instances x 6 metrics x days`` at 1-minute resolution. Timed
 asset does it for one partition:
 
 * anomaly (15 min): ``anomaly_findings.analyse`` for the tick, then ``save_findings``;
-* pattern (1 h): ``patterns.measure``, host names, hourly series, ``patterns.findings``,
-  ``save_findings``;
-* prediction (6 h): ``predictions.measure``, host names, series, ``findings``, ``save_findings``.
+* pattern (1 h): ``patterns.analyse`` for the hour, then ``save_findings``;
+* prediction (6 h): ``predictions.analyse`` for the six hours, then ``save_findings``.
 
 Each is the median of the last three partitions of the data. The baseline, in the same
 process, is the naive way: fetch the raw rows the analysis needs into pandas
@@ -31,7 +30,6 @@ import pandas as pd
 
 from benchmarks.common import figure, fill_fleet, median_time, new_warehouse, peak_rss, scaling, timed
 from nephos_pipeline.analytics import anomaly_findings, patterns, predictions
-from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.insights.llm.local import LocalNarrator
 from nephos_pipeline.insights.store import save_findings
 
@@ -70,36 +68,21 @@ def anomaly_partition(warehouse: Any, tick: datetime) -> dict[str, Any]:
 
 
 def pattern_partition(warehouse: Any, window_end: datetime) -> dict[str, Any]:
-    config = patterns.PatternConfig()
     t = Stages()
-    with warehouse.connection() as conn:
-        stats = patterns.measure(warehouse, conn, window_end, config)
-        t.mark("measure")
-        names = ctx.host_names(warehouse, conn)
-        series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=24), window_end)
-        t.mark("names_and_series")
-    findings = patterns.findings(stats, names, window_end, config, series)
-    t.mark("findings")
+    findings, stats = patterns.analyse(warehouse, window_end - timedelta(hours=1), window_end)
+    t.mark("analyse")
     save_findings(warehouse, LocalNarrator(), findings)
     t.mark("save")
-    return {"findings": len(findings), "trends": len(stats.trends), "correlations": len(stats.correlations),
-            "spikes": len(stats.spikes), "stages_s": t.seconds}
+    return {"findings": len(findings), **stats, "stages_s": t.seconds}
 
 
 def prediction_partition(warehouse: Any, window_end: datetime) -> dict[str, Any]:
-    config = predictions.PredictionConfig()
     t = Stages()
-    with warehouse.connection() as conn:
-        trends = predictions.measure(warehouse, conn, window_end, config)
-        t.mark("measure")
-        names = ctx.host_names(warehouse, conn)
-        series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=config.lookback_hours), window_end)
-        t.mark("names_and_series")
-    findings = predictions.findings(trends, names, window_end, config, series)
-    t.mark("findings")
+    findings, stats = predictions.analyse(warehouse, window_end - predictions.WINDOW, window_end)
+    t.mark("analyse")
     save_findings(warehouse, LocalNarrator(), findings)
     t.mark("save")
-    return {"findings": len(findings), "series_fitted": len(trends), "stages_s": t.seconds}
+    return {"findings": len(findings), **stats, "stages_s": t.seconds}
 
 
 # --- the naive way: fetch into pandas, loop per instance ---------------------------------

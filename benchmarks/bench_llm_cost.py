@@ -36,7 +36,6 @@ import pandas as pd
 
 from benchmarks.common import figure, new_warehouse, timed
 from nephos_pipeline.analytics import anomaly_findings, patterns, predictions
-from nephos_pipeline.analytics import context as ctx
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
 from nephos_pipeline.ingest import buckets
 from nephos_pipeline.ingest.direct import load_items
@@ -182,19 +181,9 @@ def _runs(warehouse: Any, narrator: CortexNarrator, day_start: datetime, day_end
         findings, _ = anomaly_findings.analyse(warehouse, t, t)
         save("anomaly", t, findings)
         if t.minute == 0:
-            config = patterns.PatternConfig()
-            with warehouse.connection() as conn:
-                stats = patterns.measure(warehouse, conn, t, config)
-                names = ctx.host_names(warehouse, conn)
-                series = ctx.hourly_series(warehouse, conn, t - timedelta(hours=24), t)
-            save("pattern", t, patterns.findings(stats, names, t, config, series))
+            save("pattern", t, patterns.analyse(warehouse, t - timedelta(hours=1), t)[0])
         if t.minute == 0 and t.hour % 6 == 0:
-            pconfig = predictions.PredictionConfig()
-            with warehouse.connection() as conn:
-                trends = predictions.measure(warehouse, conn, t, pconfig)
-                names = ctx.host_names(warehouse, conn)
-                series = ctx.hourly_series(warehouse, conn, t - timedelta(hours=pconfig.lookback_hours), t)
-            save("prediction", t, predictions.findings(trends, names, t, pconfig, series))
+            save("prediction", t, predictions.analyse(warehouse, t - predictions.WINDOW, t)[0])
             save("summary", t, [summary_finding(active_insights(warehouse, t), t, t - timedelta(hours=6))])
             archive_expired(warehouse, t - timedelta(days=1))
         t += anomaly_findings.TICK

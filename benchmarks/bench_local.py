@@ -179,7 +179,8 @@ def dev_figures(home: Path) -> tuple[dict, dict]:
     }, {"items": items, "temp_files_left": len(list(home.rglob("*.tmp"))), "log_tail": text.splitlines()[-8:]}
 
 
-def backfill_figures(days: int = 10, instances: int = 8) -> tuple[dict, dict]:
+def backfill_figures(days: int = 10, instances: int = 8, profile: Path | None = None) -> tuple[dict, dict]:
+    """``profile``: run the backfill under cProfile and write its stats there (slower)."""
     from nephos_pipeline.dynamodb import moto_state
     from nephos_pipeline.dynamodb.local_server import LocalDynamoDB
     from nephos_pipeline.dynamodb.tables import ensure_tables
@@ -203,8 +204,10 @@ def backfill_figures(days: int = 10, instances: int = 8) -> tuple[dict, dict]:
             env = _env(home, NEPHOS_DYNAMODB_ENDPOINT_URL=server.endpoint_url)
             started = time.perf_counter()
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            proc = subprocess.run([str(BIN / "nephos"), "backfill", "--start", spec.start.isoformat(),
-                                   "--end", end.isoformat()], cwd=ROOT, env=env, capture_output=True, text=True)
+            command = [str(BIN / "nephos"), "backfill", "--start", spec.start.isoformat(), "--end", end.isoformat()]
+            if profile is not None:
+                command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
+            proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
             wall = time.perf_counter() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -237,3 +240,34 @@ def run(mode: str = "quick") -> dict[str, Any]:
         out["figures"].update(figs)
         out["details"]["backfill"] = det
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.bench_local backfill``: only the backfill figure (a few minutes),
+    with the machine's load before and after, for iterating on the backfill's speed."""
+    import argparse
+    import json
+
+    from benchmarks.common import load_average, machine, machine_line, quiet
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_local", description=main.__doc__.splitlines()[0])
+    parser.add_argument("part", choices=["backfill"], help="the part of the local benchmark to run")
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--instances", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=None, help="also write the result here (JSON)")
+    parser.add_argument("--profile", type=Path, default=None, help="run the backfill under cProfile, stats to this file")
+    args = parser.parse_args(argv)
+    quiet()
+    load_before = load_average()
+    figures, details = backfill_figures(args.days, args.instances, args.profile)
+    result = {"figures": figures, "details": details, "machine": machine_line(machine()),
+              "load_average_before": load_before, "load_average_after": load_average()}
+    text = json.dumps(result, indent=2, default=str)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0 if details["exit"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,6 +25,7 @@ from nephos_pipeline.analytics.anomaly.incidents import Incident, IncidentEvent
 from nephos_pipeline.analytics.common import iso, rounded
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.settings import Chunking
+from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
 TICK = timedelta(minutes=15)
@@ -33,13 +34,7 @@ CONTEXT_WINDOW = timedelta(hours=1)
 
 
 def prior_state(warehouse: Warehouse, conn: Any, first_tick: datetime) -> dict[tuple[str, str], Incident]:
-    df = warehouse.query(
-        "SELECT EVIDENCE:incident AS INCIDENT, EVIDENCE:members AS MEMBERS FROM AI_INSIGHTS "
-        "WHERE INSIGHT_TYPE = 'anomaly' AND CREATED_AT < %(t)s::TIMESTAMP_NTZ "
-        "QUALIFY ROW_NUMBER() OVER (PARTITION BY AFFECTED_INSTANCES[0]::VARCHAR, METRIC ORDER BY CREATED_AT DESC) = 1",
-        {"t": first_tick},
-        conn,
-    )
+    df = warehouse.query(load_sql("analytics/anomaly_prior_state.sql"), {"t": first_tick}, conn)
     state: dict[tuple[str, str], Incident] = {}
     cap = first_tick - TICK
     records = []
@@ -68,14 +63,7 @@ def expected_spikes(warehouse: Warehouse, conn: Any, first_tick: datetime, last_
     known behaviour, not news: an anomaly incident starting in that hour, while that
     pattern insight was active, is not raised.
     """
-    df = warehouse.query(
-        "SELECT AFFECTED_INSTANCES[0]::VARCHAR AS INSTANCE_ID, EVIDENCE:hour_of_day::INT AS HOUR_OF_DAY, "
-        "EVIDENCE:metrics AS METRICS, CREATED_AT, EXPIRES_AT FROM AI_INSIGHTS "
-        "WHERE INSIGHT_TYPE = 'pattern' AND EVIDENCE:hour_of_day IS NOT NULL "
-        "AND CREATED_AT <= %(last)s::TIMESTAMP_NTZ AND EXPIRES_AT > %(first)s::TIMESTAMP_NTZ",
-        {"first": first_tick - TICK, "last": last_tick},
-        conn,
-    )
+    df = warehouse.query(load_sql("analytics/expected_spikes.sql"), {"first": first_tick - TICK, "last": last_tick}, conn)
     known = []
     for row in df.itertuples(index=False):
         metrics = json.loads(row.metrics) if isinstance(row.metrics, str) else (row.metrics or [])

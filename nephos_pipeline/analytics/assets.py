@@ -1,12 +1,13 @@
 """Dagster wiring for the analyses: rollups, anomaly, pattern, prediction, summary.
 
 Each insight asset is partitioned on its seed cadence; a partition analyses the data as
-it stood at the end of its window. Backfills run several partitions per run (the pattern
-and prediction assets step through their windows; anomaly scoring is set-based over the
-whole range), so a 30-day backfill is a handful of runs.
+it stood at the end of its window. Backfills run several partitions per run, and every
+analysis is set-based over the run's range (``anomaly_findings``, ``patterns`` and
+``predictions.analyse``) with the findings of running each partition alone, so a 30-day
+backfill is a handful of runs of seconds to minutes.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from dagster import (
     AssetExecutionContext,
@@ -17,7 +18,7 @@ from dagster import (
 )
 
 from nephos_pipeline.analytics import anomaly_findings, patterns, predictions, silence
-from nephos_pipeline.analytics import context as ctx
+from nephos_pipeline.analytics.common import window_ends
 from nephos_pipeline.analytics.partition_metadata import report
 from nephos_pipeline.analytics.side_effects import build_side_effect_assets
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
@@ -32,14 +33,6 @@ from nephos_pipeline.warehouse import Warehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
 
 GROUP = "analytics"
-
-
-def _ends(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
-    out, t = [], start + step
-    while t <= end:
-        out.append(t)
-        t += step
-    return out
 
 
 def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
@@ -75,22 +68,11 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            pool=pool("pattern_insights"), freshness_policy=FRESHNESS["pattern_insights"],
            description="Trends, correlations, recurring daily spikes and recurring alerts over the last 24 h / 7 days.")
     def pattern_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
-        config = patterns.PatternConfig()
         start, end = window_of(context)
-        findings = []
-        correlations = 0
-        for window_end in _ends(start, end, timedelta(hours=1)):
-            with warehouse.connection() as conn:
-                stats = patterns.measure(warehouse, conn, window_end, config)
-                names = ctx.host_names(warehouse, conn)
-                series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=24), window_end)
-                explained = patterns.explained_shifts(warehouse, conn, window_end - timedelta(hours=config.window_hours),
-                                                      window_end)
-            correlations += len(stats.correlations)
-            findings += patterns.findings(stats, names, window_end, config, series, explained)
+        findings, stats = patterns.analyse(warehouse, start, end)
         result = save_findings(warehouse, narrator, findings)
         return MaterializeResult(metadata=report(context, warehouse, "pattern", result, findings, end,
-                                                 {"strong_correlations": correlations}))
+                                                 {"strong_correlations": stats["strong_correlations"]}))
 
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.six_hourly,
            deps=["metrics", "instances", metric_rollups],
@@ -98,15 +80,8 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
            pool=pool("prediction_insights"), freshness_policy=FRESHNESS["prediction_insights"],
            description="Least-squares trends, 24/48 h forecasts and time to 90% for disk and memory.")
     def prediction_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
-        config = predictions.PredictionConfig()
         start, end = window_of(context)
-        findings = []
-        for window_end in _ends(start, end, timedelta(hours=6)):
-            with warehouse.connection() as conn:
-                trends = predictions.measure(warehouse, conn, window_end, config)
-                names = ctx.host_names(warehouse, conn)
-                series = ctx.hourly_series(warehouse, conn, window_end - timedelta(hours=config.lookback_hours), window_end)
-            findings += predictions.findings(trends, names, window_end, config, series)
+        findings, _ = predictions.analyse(warehouse, start, end)
         result = save_findings(warehouse, narrator, findings)
         return MaterializeResult(metadata=report(context, warehouse, "prediction", result, findings, end))
 
@@ -118,7 +93,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
     def insights_summary(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         start, end = window_of(context)
         findings = [summary_finding(active_insights(warehouse, t), t, t - timedelta(hours=6))
-                    for t in _ends(start, end, timedelta(hours=6))]
+                    for t in window_ends(start, end, timedelta(hours=6))]
         result = save_findings(warehouse, narrator, findings)
         return MaterializeResult(metadata=report(context, warehouse, "summary", result, findings, end))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -61,3 +62,26 @@ def series_lookup(hourly: pd.DataFrame) -> dict[tuple[str, str], list[list[Any]]
     for (iid, metric), grp in hourly.sort_values("hour_start").groupby(["instance_id", "metric"], sort=False):
         out[(iid, metric)] = [[iso(t), rounded(v, 2)] for t, v in zip(grp.hour_start, grp.avg_value, strict=False)]
     return out
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """``moment`` as a naive UTC datetime (the warehouse's TIMESTAMP_NTZ convention)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def window_ends(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
+    """The ends of the ``step`` windows in (start, end]: what a partition range analyses."""
+    out, t = [], start + step
+    while t <= end:
+        out.append(t)
+        t += step
+    return out
+
+
+def by_window(frame: pd.DataFrame, ends: Sequence[datetime]) -> dict[datetime, pd.DataFrame]:
+    """Split a set-based result on its ``window_end`` column: one frame per window end
+    (without that column, index reset), an empty frame for a window with no rows."""
+    groups = {pd.Timestamp(t): g for t, g in frame.groupby("window_end", sort=False)} if not frame.empty else {}
+    empty = frame.drop(columns="window_end").iloc[0:0]
+    return {t: groups[key].drop(columns="window_end").reset_index(drop=True)
+            if (key := pd.Timestamp(naive_utc(t))) in groups else empty.copy() for t in ends}

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from nephos_pipeline.analytics.common import series_lookup
+from nephos_pipeline.analytics.common import iso, naive_utc, series_lookup
+from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
 
 def host_names(warehouse: Warehouse, conn: Any) -> dict[str, str]:
-    df = warehouse.query("SELECT INSTANCE_ID, HOSTNAME FROM INSTANCES", None, conn)
+    df = warehouse.query(load_sql("analytics/host_names.sql"), None, conn)
     return {r.instance_id: (r.hostname or r.instance_id) for r in df.itertuples(index=False)}
 
 
@@ -23,10 +24,7 @@ def hourly_series(warehouse: Warehouse, conn: Any, start: datetime, end: datetim
     """Hourly means per (instance, metric) for charts; ``instance_ids`` limits the hosts read,
     so a large fleet with a few findings does not read every host's week."""
     df = warehouse.query(
-        "SELECT INSTANCE_ID, METRIC, HOUR_START, AVG_VALUE FROM METRICS_HOURLY "
-        "WHERE HOUR_START >= %(start)s::TIMESTAMP_NTZ AND HOUR_START < %(end)s::TIMESTAMP_NTZ "
-        "AND (%(ids)s IS NULL OR INSTANCE_ID IN "
-        "(SELECT f.VALUE::VARCHAR FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(ids)s))) f))",
+        load_sql("analytics/hourly_series.sql"),
         {"start": start, "end": end, "ids": None if instance_ids is None else json.dumps(list(instance_ids))},
         conn,
     )
@@ -34,18 +32,31 @@ def hourly_series(warehouse: Warehouse, conn: Any, start: datetime, end: datetim
 
 
 def alerts_between(warehouse: Warehouse, conn: Any, start: datetime, end: datetime) -> pd.DataFrame:
-    return warehouse.query(
-        "SELECT INSTANCE_ID, CREATED_AT, SEVERITY, METRIC, MESSAGE FROM ALERTS "
-        "WHERE SOURCE = 'agent' AND CREATED_AT >= %(start)s::TIMESTAMP_NTZ AND CREATED_AT < %(end)s::TIMESTAMP_NTZ",
-        {"start": start, "end": end},
-        conn,
-    )
+    return warehouse.query(load_sql("analytics/agent_alerts.sql"), {"start": start, "end": end}, conn)
 
 
 def deployments_between(warehouse: Warehouse, conn: Any, start: datetime, end: datetime) -> pd.DataFrame:
-    return warehouse.query(
-        "SELECT INSTANCE_ID, LAST_DEPLOYED_AT FROM INSTANCES "
-        "WHERE LAST_DEPLOYED_AT >= %(start)s::TIMESTAMP_NTZ AND LAST_DEPLOYED_AT < %(end)s::TIMESTAMP_NTZ",
-        {"start": start, "end": end},
-        conn,
-    )
+    return warehouse.query(load_sql("analytics/deployments.sql"), {"start": start, "end": end}, conn)
+
+
+class SeriesWindow(Mapping):
+    """One window's view of series read once for a range: the points in [start, end).
+
+    Why: a range reads its charts once; a finding must still carry exactly the series a
+    run of its own window would have read. Sliced lazily, only for the series asked for.
+    """
+
+    def __init__(self, series: dict[tuple[str, str], list], start: datetime, end: datetime) -> None:
+        self.series, self.lo, self.hi = series, iso(naive_utc(start)), iso(naive_utc(end))
+
+    def __getitem__(self, key: tuple[str, str]) -> list:
+        points = [p for p in self.series[key] if self.lo <= p[0] < self.hi]
+        if not points:
+            raise KeyError(key)
+        return points
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return (k for k in self.series if k in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

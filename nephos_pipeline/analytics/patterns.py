@@ -12,6 +12,8 @@ must move the day-over-day mean, not just fit a line through one daily cycle.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,12 +21,23 @@ from typing import Any
 import pandas as pd
 
 from nephos_pipeline import metric_catalogue
-from nephos_pipeline.analytics.common import fingerprint, finite, iso, rounded, slope_stats
+from nephos_pipeline.analytics import context as ctx
+from nephos_pipeline.analytics.common import (
+    by_window,
+    fingerprint,
+    finite,
+    iso,
+    naive_utc,
+    rounded,
+    slope_stats,
+    window_ends,
+)
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
 
 MAX_CONFIDENCE = 0.95  # a fitted line is never certain to continue
+CHART_SPAN = timedelta(hours=24)  # the hourly series a pattern finding carries for its chart
 
 
 def recurrence(days: int, observed: int) -> float:
@@ -59,13 +72,18 @@ class PatternStats:
     alerts: pd.DataFrame
 
 
-def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: PatternConfig) -> PatternStats:
-    """Run the four pattern queries for the window ending at ``window_end``."""
-    window_start = window_end - timedelta(hours=config.window_hours)
+def measure_range(warehouse: Warehouse, conn: Any, ends: Sequence[datetime],
+                  config: PatternConfig) -> dict[datetime, PatternStats]:
+    """The four pattern queries for every window ending at ``ends`` (hourly), set-based.
+
+    Each query returns one group per window end (``sql/analytics/pattern_*.sql``); every
+    window reads only its own hours, so each window's stats are those of a run of that
+    window alone. Windows with nothing to report get empty frames.
+    """
     params = {
-        "window_start": window_start,
-        "window_end": window_end,
-        "lookback_start": window_end - timedelta(days=config.lookback_days),
+        "window_ends": json.dumps([naive_utc(t).isoformat() for t in ends]),
+        "window_hours": config.window_hours,
+        "lookback_days": config.lookback_days,
         "min_points": config.trend_min_points,
         "min_days": config.spike_min_days,
         "min_excess_abs": 0.0,
@@ -75,13 +93,18 @@ def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: Patte
         "min_alerts": config.alert_min_count,
         "catalogue": metric_catalogue.sql_param(),
     }
-    q = lambda name, extra=None: warehouse.query(load_sql(f"analytics/{name}.sql"), {**params, **(extra or {})}, conn)  # noqa: E731
-    return PatternStats(
-        trends=q("pattern_trends"),
-        spikes=q("pattern_spikes"),
-        correlations=q("pattern_correlations", {"min_points": config.corr_min_points}),
-        alerts=q("pattern_alerts", {"min_days": config.alert_min_days}),
-    )
+    q = lambda name, extra=None: by_window(warehouse.query(  # noqa: E731
+        load_sql(f"analytics/{name}.sql"), {**params, **(extra or {})}, conn), ends)
+    trends, spikes = q("pattern_trends"), q("pattern_spikes")
+    correlations = q("pattern_correlations", {"min_points": config.corr_min_points})
+    alerts = q("pattern_alerts", {"min_days": config.alert_min_days})
+    return {t: PatternStats(trends=trends[t], spikes=spikes[t], correlations=correlations[t], alerts=alerts[t])
+            for t in ends}
+
+
+def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: PatternConfig) -> PatternStats:
+    """The pattern statistics of the one window ending at ``window_end``."""
+    return measure_range(warehouse, conn, [window_end], config)[window_end]
 
 
 def explained_shifts(warehouse: Warehouse, conn: Any, window_start: datetime,
@@ -91,11 +114,49 @@ def explained_shifts(warehouse: Warehouse, conn: Any, window_start: datetime,
     Why: a level shift (a resize) is one anomaly insight; the line fitted through the step
     would otherwise also be a "falling" trend insight for the same change.
     """
+    return explained_by_window(warehouse, conn, [window_end], window_end - window_start)[window_end]
+
+
+def explained_by_window(warehouse: Warehouse, conn: Any, window_ends: Sequence[datetime],
+                        span: timedelta) -> dict[datetime, frozenset[tuple[str, str, str]]]:
+    """``explained_shifts`` of every window [end - span, end], from one read of AI_INSIGHTS."""
     rows = warehouse.query(load_sql("analytics/anomaly_directions.sql"),
-                           {"window_start": window_start, "window_end": window_end}, conn)
+                           {"window_start": naive_utc(min(window_ends)) - span,
+                            "window_end": naive_utc(max(window_ends))}, conn)
     way = {"above": "rising", "below": "falling"}
-    return frozenset((r.instance_id, r.metric, way[r.direction]) for r in rows.itertuples(index=False)
-                     if r.direction in way)
+    told = [r for r in rows.itertuples(index=False) if r.direction in way]
+    out = {}
+    for end in window_ends:
+        hi = pd.Timestamp(naive_utc(end))
+        out[end] = frozenset((r.instance_id, r.metric, way[r.direction]) for r in told
+                             if r.created_at <= hi and r.last_seen_at >= hi - span)
+    return out
+
+
+def analyse(warehouse: Warehouse, start: datetime, end: datetime, config: PatternConfig = PatternConfig(),
+            windows_per_query: int = 24) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings of every hourly window ending in (start, end], plus run statistics.
+
+    What a pattern partition (or a backfill range of them) does: measure the windows
+    set-based, ``windows_per_query`` at a time (a day: memory stays bounded on a large
+    fleet, a long range is a handful of statements), read host names once and the chart
+    series once per query, and turn each window's numbers into findings. The findings are
+    those of running each window alone (a test compares them).
+    """
+    ends = window_ends(start, end, timedelta(hours=1))
+    out: list[Finding] = []
+    correlations = 0
+    with warehouse.connection() as conn:
+        names = ctx.host_names(warehouse, conn) if ends else {}
+        for i in range(0, len(ends), windows_per_query):
+            chunk = ends[i:i + windows_per_query]
+            stats = measure_range(warehouse, conn, chunk, config)
+            explained = explained_by_window(warehouse, conn, chunk, timedelta(hours=config.window_hours))
+            series = ctx.hourly_series(warehouse, conn, chunk[0] - CHART_SPAN, chunk[-1])
+            for t in chunk:
+                correlations += len(stats[t].correlations)
+                out += findings(stats[t], names, t, config, ctx.SeriesWindow(series, t - CHART_SPAN, t), explained[t])
+    return out, {"windows": len(ends), "strong_correlations": correlations}
 
 
 def _trend_findings(stats: PatternStats, names: dict[str, str], start: datetime, end: datetime,

@@ -17,7 +17,9 @@ Thresholds come from the metric catalogue (``Metric.predict_at``).
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,11 +27,22 @@ from typing import Any
 import pandas as pd
 
 from nephos_pipeline import metric_catalogue
-from nephos_pipeline.analytics.common import fingerprint, finite, iso, rounded
+from nephos_pipeline.analytics import context as ctx
+from nephos_pipeline.analytics.common import (
+    by_window,
+    fingerprint,
+    finite,
+    iso,
+    naive_utc,
+    rounded,
+    window_ends,
+)
 from nephos_pipeline.analytics.fits import Fit, line_fit, recent_fit
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
+
+WINDOW = timedelta(hours=6)  # a prediction partition
 
 
 @dataclass(frozen=True)
@@ -49,15 +62,44 @@ class PredictionConfig:
     curve_reach: float = 0.75
 
 
-def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: PredictionConfig) -> pd.DataFrame:
+def measure_range(warehouse: Warehouse, conn: Any, ends: Sequence[datetime],
+                  config: PredictionConfig) -> dict[datetime, pd.DataFrame]:
+    """The fits' sums for every window ending at ``ends`` (six-hourly), set-based: one
+    frame per window end, each what a run of that window alone measures."""
     params = {
-        "window_end": window_end,
-        "lookback_start": window_end - timedelta(hours=config.lookback_hours),
+        "window_ends": json.dumps([naive_utc(t).isoformat() for t in ends]),
+        "lookback_hours": config.lookback_hours,
         "curve_hours": config.curve_hours,
         "min_points": config.min_points,
         "catalogue": metric_catalogue.sql_param(),
     }
-    return warehouse.query(load_sql("analytics/prediction_trends.sql"), params, conn)
+    return by_window(warehouse.query(load_sql("analytics/prediction_trends.sql"), params, conn), ends)
+
+
+def measure(warehouse: Warehouse, conn: Any, window_end: datetime, config: PredictionConfig) -> pd.DataFrame:
+    return measure_range(warehouse, conn, [window_end], config)[window_end]
+
+
+def analyse(warehouse: Warehouse, start: datetime, end: datetime,
+            config: PredictionConfig = PredictionConfig()) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings of every six-hour window ending in (start, end], plus run statistics.
+
+    What a prediction partition (or a backfill range of them) does, in one query for the
+    whole range (a policy-sized run is at most 28 windows), host names and chart series
+    read once; the findings are those of running each window alone.
+    """
+    ends = window_ends(start, end, WINDOW)
+    out: list[Finding] = []
+    if not ends:
+        return out, {"windows": 0, "series_fitted": 0}
+    lookback = timedelta(hours=config.lookback_hours)
+    with warehouse.connection() as conn:
+        trends = measure_range(warehouse, conn, ends, config)
+        names = ctx.host_names(warehouse, conn)
+        series = ctx.hourly_series(warehouse, conn, ends[0] - lookback, ends[-1])
+    for t in ends:
+        out += findings(trends[t], names, t, config, ctx.SeriesWindow(series, t - lookback, t))
+    return out, {"windows": len(ends), "series_fitted": sum(len(f) for f in trends.values())}
 
 
 def severity_for(hours: float) -> str:

@@ -97,18 +97,13 @@ ANALYSED_HOURS = 8  # patterns and anomalies: the last 8 h (the deployment is 6 
 
 
 def _report(warehouse, started: float) -> None:
-    counts = warehouse.query(
-        "SELECT 'METRICS' AS T, COUNT(*) AS N FROM METRICS UNION ALL SELECT 'ALERTS', COUNT(*) FROM ALERTS "
-        "UNION ALL SELECT 'INSTANCES', COUNT(*) FROM INSTANCES UNION ALL SELECT 'REJECTS', COUNT(*) FROM REJECTS "
-        "UNION ALL SELECT 'AI_INSIGHTS', COUNT(*) FROM AI_INSIGHTS"
-    )
+    from nephos_pipeline.sql_files import load_sql
+
+    counts = warehouse.query(load_sql("cli/demo_counts.sql"))
     print("\nWarehouse (" + warehouse.describe() + "):")
     for row in counts.itertuples(index=False):
         print(f"  {row.t:<12} {int(row.n):>10,}")
-    insights = warehouse.query(
-        "SELECT INSIGHT_TYPE, SEVERITY, TITLE, CREATED_AT FROM AI_INSIGHTS "
-        "ORDER BY CASE INSIGHT_TYPE WHEN 'summary' THEN 0 ELSE 1 END, CREATED_AT DESC LIMIT 40"
-    )
+    insights = warehouse.query(load_sql("cli/demo_insights.sql"))
     print(f"\nInsights ({len(insights)} shown):")
     for row in insights.itertuples(index=False):
         print(f"  [{row.insight_type:<10}] {row.severity:<8} {row.title}")

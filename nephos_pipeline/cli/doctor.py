@@ -18,12 +18,6 @@ from typing import Any
 
 from nephos_pipeline.tables import TABLES
 
-PROBE_SQL = (
-    "CREATE OR REPLACE TEMPORARY TABLE NEPHOS_DOCTOR_PROBE (ID VARCHAR, V FLOAT)",
-    "MERGE INTO NEPHOS_DOCTOR_PROBE t USING (SELECT %(id)s AS ID, %(v)s AS V) s ON t.ID = s.ID "
-    "WHEN MATCHED THEN UPDATE SET V = s.V WHEN NOT MATCHED THEN INSERT (ID, V) VALUES (s.ID, s.V)",
-)
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("doctor", help="check DynamoDB, the warehouse and the LLM configuration",
@@ -70,12 +64,15 @@ def check_table(client: Any, streams: Any, table: str) -> str:
 
 
 def check_warehouse(warehouse: Any) -> str:
+    from nephos_pipeline.sql_files import load_sql, split_statements
+
+    create, merge, read = split_statements(load_sql("cli/doctor_probe.sql"))
     with warehouse.connection() as conn:
         cur = conn.cursor()
-        cur.execute(PROBE_SQL[0])
-        cur.execute(PROBE_SQL[1], {"id": "doctor", "v": 1.0})
-        cur.execute(PROBE_SQL[1], {"id": "doctor", "v": 2.0})
-        cur.execute("SELECT V FROM NEPHOS_DOCTOR_PROBE")
+        cur.execute(create)
+        cur.execute(merge, {"id": "doctor", "v": 1.0})
+        cur.execute(merge, {"id": "doctor", "v": 2.0})
+        cur.execute(read)
         if cur.fetchone()[0] != 2.0:
             raise RuntimeError("MERGE did not update the probe row")
     return f"{warehouse.describe()}: can create and MERGE"

@@ -13,11 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nephos_pipeline.insights.findings import Finding, Narrative
+from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse.base import Warehouse
-
-INSERT_FAILURES_SQL = """INSERT INTO LLM_FAILURES (FINGERPRINT, MODEL, REASON, FAILED_AT)
-SELECT f.value:fingerprint::string, f.value:model::string, f.value:reason::string, %(failed_at)s::TIMESTAMP_NTZ
-FROM TABLE(FLATTEN(input => PARSE_JSON(%(rows)s))) f"""
 
 
 @dataclass(frozen=True)
@@ -49,4 +46,4 @@ def record_failures(
     at = failed_at or datetime.now(UTC)
     if at.tzinfo is not None:  # the column is TIMESTAMP_NTZ in UTC; naive input is taken as UTC
         at = at.astimezone(UTC).replace(tzinfo=None)
-    return warehouse.execute(INSERT_FAILURES_SQL, {"rows": json.dumps(rows), "failed_at": at}, conn)
+    return warehouse.execute(load_sql("insights/record_llm_failures.sql"), {"rows": json.dumps(rows), "failed_at": at}, conn)

@@ -88,8 +88,6 @@ def reconcile(
         with warehouse.transaction(conn) as cur:
             cur.execute(load_sql("reconcile/clear_days.sql"), params)
             cur.execute(load_sql("reconcile/insert_days.sql"), params)
-        days = warehouse.query(
-            "SELECT * FROM METRICS_RECONCILIATION WHERE CHECKED_AT = %(checked_at)s::TIMESTAMP_NTZ "
-            "ORDER BY DAY NULLS FIRST, INSTANCE_ID", params, conn)
+        days = warehouse.query(load_sql("reconcile/checked_days.sql"), params, conn)
         hours = warehouse.query(load_sql("reconcile/unread_hours.sql"), conn=conn)
     return Reconciled(days, hours)

@@ -11,7 +11,7 @@ import hashlib
 import threading
 from importlib import resources
 
-from nephos_pipeline.sql_files import load_sql
+from nephos_pipeline.sql_files import load_sql, split_statements
 from nephos_pipeline.warehouse.base import Warehouse
 
 SCHEMA_FOLDERS = ("ddl", "views")
@@ -41,17 +41,15 @@ def ensure_schema(warehouse: Warehouse) -> bool:
         if key in _applied:
             return False
         with warehouse.connection() as conn:
+            create, applied, record = split_statements(load_sql("warehouse/schema_version.sql"))
             cur = conn.cursor()
-            cur.execute("CREATE TABLE IF NOT EXISTS NEPHOS_SCHEMA_VERSION (SCHEMA_HASH VARCHAR, APPLIED_AT TIMESTAMP_NTZ)")
-            cur.execute("SELECT COUNT(*) FROM NEPHOS_SCHEMA_VERSION WHERE SCHEMA_HASH = %(h)s", {"h": key[1]})
+            cur.execute(create)
+            cur.execute(applied, {"h": key[1]})
             if cur.fetchone()[0] == 0:
                 for name in schema_files():
                     warehouse.execute_script(load_sql(name), conn)
                 _migrate(warehouse, conn)
-                cur.execute(
-                    "INSERT INTO NEPHOS_SCHEMA_VERSION VALUES (%(h)s, SYSDATE())",
-                    {"h": key[1]},
-                )
+                cur.execute(record, {"h": key[1]})
         _applied.add(key)
         return True
 

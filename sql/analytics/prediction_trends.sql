@@ -6,23 +6,36 @@
 -- normal equations for a line and for a curve (a handful of numbers per series). Returns the sums needed for each slope's standard error, so the
 -- crossing time gets an uncertainty range. Which metrics are predicted, and at which
 -- threshold, comes from the metric catalogue (%(catalogue)s, JSON, PREDICT_AT not null).
-WITH catalogue AS (
+--
+-- Set-based over a range: one row per series and window end in %(window_ends)s (a JSON
+-- array of timestamps; one element = one six-hour partition). Each window reads only its
+-- own lookback [WINDOW_END - lookback_hours, WINDOW_END), with hours counted from its own
+-- end, so a range gives the same rows as running its windows one by one.
+-- Parameters: window_ends (JSON), lookback_hours, curve_hours, min_points, catalogue.
+WITH windows AS (
+    SELECT w.VALUE::VARCHAR::TIMESTAMP_NTZ AS WINDOW_END,
+           DATEADD(HOUR, -%(lookback_hours)s, w.VALUE::VARCHAR::TIMESTAMP_NTZ) AS LOOKBACK_START
+    FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(window_ends)s))) w
+),
+catalogue AS (
     SELECT c.VALUE:metric::VARCHAR AS METRIC, c.VALUE:predict_at::FLOAT AS THRESHOLD
     FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%(catalogue)s))) c
     WHERE c.VALUE:predict_at::FLOAT IS NOT NULL  -- a JSON null is not an SQL NULL until cast
 ),
 hourly AS (
-    SELECT h.INSTANCE_ID, h.METRIC, k.THRESHOLD,
-           (DATE_PART(EPOCH_SECOND, h.HOUR_START) - DATE_PART(EPOCH_SECOND, %(window_end)s::TIMESTAMP_NTZ)) / 3600.0 AS X,
+    SELECT w.WINDOW_END, h.INSTANCE_ID, h.METRIC, k.THRESHOLD,
+           (DATE_PART(EPOCH_SECOND, h.HOUR_START) - DATE_PART(EPOCH_SECOND, w.WINDOW_END)) / 3600.0 AS X,
            h.AVG_VALUE AS Y
-    FROM METRICS_HOURLY h
+    FROM windows w
+    JOIN METRICS_HOURLY h ON h.HOUR_START >= w.LOOKBACK_START AND h.HOUR_START < w.WINDOW_END
     JOIN catalogue k ON k.METRIC = h.METRIC
-    WHERE h.HOUR_START >= %(lookback_start)s::TIMESTAMP_NTZ AND h.HOUR_START < %(window_end)s::TIMESTAMP_NTZ
+    WHERE h.HOUR_START >= (SELECT MIN(LOOKBACK_START) FROM windows)
+      AND h.HOUR_START < (SELECT MAX(WINDOW_END) FROM windows)
 ),
 split AS (
     -- The curve window's design columns: hours X, X², and one daily harmonic (S, C) so a
     -- daily cycle is not mistaken for a trend or for acceleration.
-    SELECT *,
+    SELECT WINDOW_END, INSTANCE_ID, METRIC, THRESHOLD, X, Y,
            IFF(X >= -%(curve_hours)s, 1, NULL) AS Q1,
            IFF(X >= -%(curve_hours)s, X, NULL) AS QX,
            IFF(X >= -%(curve_hours)s, X * X, NULL) AS QXX,
@@ -32,6 +45,7 @@ split AS (
     FROM hourly
 )
 SELECT
+    WINDOW_END,
     INSTANCE_ID,
     METRIC,
     MAX(THRESHOLD) AS THRESHOLD,
@@ -51,5 +65,5 @@ SELECT
     SUM(QY * QY) AS Q_YY,
     MAX_BY(Y, X) AS LAST_HOUR_AVG
 FROM split
-GROUP BY INSTANCE_ID, METRIC
+GROUP BY WINDOW_END, INSTANCE_ID, METRIC
 HAVING COUNT(*) >= %(min_points)s

@@ -14,45 +14,17 @@ from typing import Any
 from nephos_pipeline.insights.findings import token_count
 from nephos_pipeline.insights.llm.base import NarratorError, Reply
 from nephos_pipeline.insights.llm.validate import FIELDS, RAW_MAX_BYTES
+from nephos_pipeline.sql_files import load_sql
 
 MAX_BATCH_CHARS = 800_000  # Snowflake statement text is limited to about 1 MB
 _ENVELOPE_MAX_BYTES = 4 * RAW_MAX_BYTES
 
-_FROM_BATCH = "FROM TABLE(FLATTEN(input => PARSE_JSON(%(batch)s))) t\nORDER BY t.index"
-
-AI_COMPLETE_SQL = f"""SELECT t.value:k::string AS k,
-       AI_COMPLETE(
-           model => %(model)s,
-           prompt => t.value:prompt::string,
-           model_parameters => {{'temperature': %(temperature)s, 'max_tokens': %(max_tokens)s}},
-           response_format => {{
-               'type': 'json',
-               'schema': {{
-                   'type': 'object',
-                   'properties': {{
-                       'title': {{'type': 'string'}},
-                       'description': {{'type': 'string'}},
-                       'recommendations': {{'type': 'string'}}
-                   }},
-                   'required': ['title', 'description', 'recommendations']
-               }}
-           }},
-           show_details => TRUE
-       ) AS response
-{_FROM_BATCH}"""
-
-COMPLETE_SQL = f"""SELECT t.value:k::string AS k,
-       SNOWFLAKE.CORTEX.COMPLETE(
-           %(model)s,
-           [{{'role': 'user', 'content': t.value:prompt::string}}],
-           {{'temperature': %(temperature)s, 'max_tokens': %(max_tokens)s}}
-       ) AS response
-{_FROM_BATCH}"""
-
+# The statements live in sql/insights/cortex_*.sql (one per function), like the rest.
+AI_COMPLETE_SQL = load_sql("insights/cortex_ai_complete.sql")
+COMPLETE_SQL = load_sql("insights/cortex_complete.sql")
 _PING = {
-    "AI_COMPLETE": "SELECT AI_COMPLETE(model => %(model)s, prompt => %(prompt)s, "
-    "model_parameters => {'temperature': 0, 'max_tokens': 5}) AS response",
-    "COMPLETE": "SELECT SNOWFLAKE.CORTEX.COMPLETE(%(model)s, %(prompt)s) AS response",
+    "AI_COMPLETE": load_sql("insights/cortex_ping_ai_complete.sql"),
+    "COMPLETE": load_sql("insights/cortex_ping_complete.sql"),
 }
 
 
