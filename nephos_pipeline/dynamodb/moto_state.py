@@ -29,6 +29,8 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
+from nephos_pipeline.dynamodb import moto_query
+
 # Reentrant: a request holding it may call other wrapped methods (update_item -> put_item).
 LOCK = threading.RLock()
 Key = tuple[Any, Any]  # (hash DynamoType, range DynamoType | None)
@@ -48,6 +50,7 @@ def install() -> None:
         Table.put_item = _tracking_table_write(Table.put_item, lambda table, attrs, *a, **k: _key_of(table, attrs))
         Table.delete_item = _tracking_table_write(Table.delete_item, lambda table, h, r, *a, **k: (h, r))
         DynamoDBBackend.update_item = _tracking_update(DynamoDBBackend.update_item)
+        moto_query.install()
         _installed = True
 
 
