@@ -67,14 +67,11 @@ SERVER = (
 class ServerProcess:
     """moto in a child process on a free loopback port; stopped by closing its stdin."""
 
-    def __init__(self, code: str = SERVER) -> None:
-        self.code = code  # the child's program (benchmarks/partition_query.py has another)
-
     def __enter__(self) -> ServerProcess:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        self.proc = subprocess.Popen([sys.executable, "-c", self.code.format(port=port)], cwd=ROOT, text=True,
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER.format(port=port)], cwd=ROOT, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()

@@ -204,12 +204,10 @@ def _run(mode: str) -> dict[str, Any]:
 
 
 def _server() -> Any:
-    """The local DynamoDB server, its Query reading the queried partition only
-    (``benchmarks/partition_query.py``: moto walks the whole table on every Query)."""
+    """The local DynamoDB server (its Query reads the queried partition: dynamodb/moto_query.py)."""
     from benchmarks.bench_extract import ServerProcess
-    from benchmarks.partition_query import SERVER
 
-    return ServerProcess(SERVER)
+    return ServerProcess()
 
 
 def _write_hour(server: Any, n: int, hour_start: datetime) -> tuple[Any, float]:
