@@ -26,15 +26,11 @@ so the caller scores ``detector.LOOKBACK_TICKS`` extra ticks before its range
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from nephos_pipeline.analytics.anomaly.detector import DetectorConfig
+from nephos_pipeline.analytics.anomaly.config import MAD_TO_SIGMA, DetectorConfig
 
-MAD_TO_SIGMA = 1.4826
 TICK = pd.Timedelta(minutes=15)
 
 
