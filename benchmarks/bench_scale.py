@@ -255,13 +255,19 @@ def _sync(server: Any, hour_start: datetime, defs: Any, instance: Any, steps: di
 # --- the credit model ---------------------------------------------------------------------
 
 
-def launches(cadence: Any, anomaly_job: str = "anomaly_job") -> list[Launch]:
-    """The schedules of a cadence plus the change sensor (a sync of each closed hour, ~30 s after it)."""
+def launches(cadence: Any, anomaly_job: str = "anomaly_job", sensor_duplicate: bool = False) -> list[Launch]:
+    """The schedules of a cadence, plus (``sensor_duplicate``, the sensor before
+    ``orchestration/coverage.py``) the change sensor's second sync of each closed hour ~30 s
+    after it. The sensor now skips an hour the schedule's run started after (every hour of
+    a replayed day: its records are written before the hour closes); it runs only for late
+    data, which a replayed day has none of."""
     from nephos_pipeline.orchestration.schedules import JOB_OF
 
     out = [Launch(name, anomaly_job if JOB_OF[name] == "anomaly_job" else JOB_OF[name], cron,
                   cadence.priorities[name]) for name, cron in cadence.crons.items()]
-    return [*out, Launch("dynamodb_change_sensor", "sync_hourly_job", "0 * * * *", 0, offset_s=30.0)]
+    if sensor_duplicate:
+        out.append(Launch("dynamodb_change_sensor", "sync_hourly_job", "0 * * * *", 0, offset_s=30.0))
+    return out
 
 
 def scaled(profile: JobProfile, factor: float) -> JobProfile:
@@ -287,7 +293,7 @@ def credit_model(profiles: dict[str, JobProfile], n: int, other: int) -> dict[st
         per: dict[str, Any] = {"measured": fleet == n}
         for cadence, anomaly in ((SEED_STAGGERED, "anomaly_job"), (COALESCED, "anomaly_job"),
                                  (HOURLY, "anomaly_job_hourly")):
-            plan = launches(cadence, anomaly)
+            plan = launches(cadence, anomaly, sensor_duplicate=cadence is SEED_STAGGERED)
             day = replay_day(plan, prof, RUN_START_S, AUTO_SUSPEND_S, POLL_S)
             credits = day.credits()
             per[cadence.name] = {"resumes_per_day": round(day.resume_count, 1), "busy_s_per_day": round(day.busy_s, 1),
@@ -296,6 +302,8 @@ def credit_model(profiles: dict[str, JobProfile], n: int, other: int) -> dict[st
                                  "runs_per_day": len(day.runs), "quarter_span_s": _spans(day)}
             if fleet == n:
                 out["days"][cadence.name] = day
+            per[cadence.name]["credits_per_day_if_sensor_duplicate"] = round(replay_day(
+                launches(cadence, anomaly, sensor_duplicate=True), prof, RUN_START_S, AUTO_SUSPEND_S, POLL_S).credits(), 3)
             # What the bill would be with other settings (the same recorded runs).
             for label, run_start, suspend, poll in (("run_start_0_s", 0.0, AUTO_SUSPEND_S, POLL_S),
                                                     ("auto_suspend_60_s", RUN_START_S, 60.0, POLL_S),

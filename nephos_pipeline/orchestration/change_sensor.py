@@ -28,9 +28,12 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import (
+    DagsterInvariantViolationError,
     DefaultSensorStatus,
     JobDefinition,
+    RunRecord,
     RunRequest,
+    RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
@@ -42,7 +45,7 @@ from nephos_pipeline import tables
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.dynamodb.tables import stream_arn, table_names_by_logical_name
 from nephos_pipeline.ingest.extraction import instance_ids
-from nephos_pipeline.orchestration import discovery
+from nephos_pipeline.orchestration import coverage, discovery
 from nephos_pipeline.orchestration.streams import (
     PARTITION_FMT,
     START_POSITIONS,
@@ -52,6 +55,7 @@ from nephos_pipeline.orchestration.streams import (
     partitions_for_record,
     read_changes,
     resync_hours,
+    written_at,
 )
 from nephos_pipeline.partitions import Partitions
 from nephos_pipeline.tables.contract import ContractError
@@ -63,6 +67,7 @@ START_ENV = "NEPHOS_STREAM_START"
 SENSOR_NAME = "dynamodb_change_sensor"
 FUTURE_TOLERANCE = timedelta(minutes=15)  # writer clocks may run a little ahead
 TAG = "nephos/trigger"
+PARTITION_TAG = "dagster/partition"
 
 
 def _digest(parts: Iterable[str]) -> str:
@@ -76,6 +81,8 @@ class RunPlan:
     hourly: dict[str, str] = field(default_factory=dict)  # partition key -> run key
     instances: str | None = None  # run key of the instances sync, at most one per tick
     pending: dict[str, str] = field(default_factory=dict)
+    changed: dict[str, float] = field(default_factory=dict)  # partition key -> latest write, epoch s
+    covered: dict[str, str] = field(default_factory=dict)  # partition key -> run id already syncing it
     records: int = 0
     violations: list[str] = field(default_factory=list)
     before_start: int = 0
@@ -93,6 +100,9 @@ class RunPlan:
             parts.append(f"{self.future} change(s) in the future skipped")
         if self.resyncs:
             parts.append(f"{self.resyncs} re-sync(s) of the stream retention window")
+        if self.covered:
+            parts.append(f"{len(self.covered)} hour(s) already covered by their scheduled run "
+                         f"({', '.join(sorted(self.covered))})")
         if self.pending:
             parts.append(f"waiting for open hour(s) {', '.join(sorted(self.pending))}")
         return "; ".join(parts)
@@ -103,10 +113,16 @@ def _snapshot(table_kind: str) -> bool:
     return not tables.get(table_kind).partitioned
 
 
-def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, first_hour: datetime) -> RunPlan:
-    """Map changes to run keys. Pure and deterministic in (changes, pending, now)."""
+def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, first_hour: datetime,
+              changed: dict[str, float] | None = None) -> RunPlan:
+    """Map changes to run keys. Pure and deterministic in (changes, pending, changed, now).
+
+    ``plan.changed`` is when each requested or pending hour was last written (a re-sync or
+    a record without a creation time counts as written ``now``)."""
     plan, ranges = RunPlan(pending=dict(pending)), defaultdict(dict)  # hour -> {(arn, shard): [lo, hi]}
+    plan.changed = {k: (changed or {}).get(k, now.timestamp()) for k in pending}
     markers: dict[datetime | str, set[str]] = defaultdict(set)  # "instances" or hour -> tokens
+    latest: dict[datetime, float] = defaultdict(float)  # hour -> latest write of this tick's records
     for change in changes:
         where = (change.stream_arn, change.shard_id)
         if change.resync:
@@ -115,6 +131,8 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
             targets = ["instances"] if _snapshot(change.table_kind) else resync_hours(now)
             for target in targets:
                 markers[target].add(token)
+                if target != "instances":
+                    latest[target] = now.timestamp()
             continue
         plan.records += 1
         try:
@@ -132,6 +150,8 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
             else:
                 lo, hi = ranges[target].get(where, (seq, seq))
                 ranges[target][where] = (min(lo, seq), max(hi, seq))
+                if target != "instances":
+                    latest[target] = max(latest[target], written_at(change.record, now.timestamp()))
     for target, by_shard in ranges.items():
         markers[target] |= {f"{arn}|{shard}|{lo}-{hi}" for (arn, shard), (lo, hi) in by_shard.items()}
     for target, tokens in markers.items():
@@ -141,12 +161,27 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
         elif target >= first_hour:
             key = target.strftime(PARTITION_FMT)
             plan.pending[key] = _digest([plan.pending[key], sig]) if key in plan.pending else sig
+            plan.changed[key] = max(plan.changed.get(key, 0.0), latest[target])
     for key, sig in sorted(plan.pending.items()):
-        hour = datetime.strptime(key, PARTITION_FMT).replace(tzinfo=UTC)
-        if hour + timedelta(hours=1) <= now:  # Dagster has the partition now
+        if _hour(key) + timedelta(hours=1) <= now:  # Dagster has the partition now
             plan.hourly[key] = f"dynamodb:{key}:{sig}"
             del plan.pending[key]
     return plan
+
+
+def _hour(key: str) -> datetime:
+    return datetime.strptime(key, PARTITION_FMT).replace(tzinfo=UTC)
+
+
+def _runs_of(context: SensorEvaluationContext, job_name: str) -> Callable[[str], list[RunRecord]] | None:
+    """Run records of the hourly job for a partition, newest first; None without an instance
+    (a context built in a test without one): then every closed hour is requested."""
+    try:
+        instance = context.instance
+    except DagsterInvariantViolationError:
+        return None
+    return lambda key: list(instance.get_run_records(
+        RunsFilter(job_name=job_name, tags={PARTITION_TAG: key}), limit=20))
 
 
 def _stream_arns(dynamodb: DynamoDBResource, warnings: list[str]) -> dict[str, str]:
@@ -218,10 +253,14 @@ def build_dynamodb_change_sensor(
                               "cursor kept, retrying next tick")
         for warning in [*warnings, *read_warnings]:
             context.log.warning(warning)
-        plan = plan_runs(changes, new_cursor.pending, now(), first_hour)
-        new_cursor.pending = plan.pending
+        moment = now()
+        plan = plan_runs(changes, new_cursor.pending, moment, first_hour, new_cursor.changed)
         unregistered, new_cursor.unregistered = discovery.unregistered_by_hour(
             seen, registered, new_cursor.unregistered, plan.hourly, plan.pending)
+        if (runs_of := _runs_of(context, hourly_job.name)) is not None:
+            coverage.apply(plan, runs_of, moment, _hour, set(unregistered))
+        new_cursor.pending = plan.pending
+        new_cursor.changed = {k: plan.changed[k] for k in plan.pending if k in plan.changed}
         summary = plan.summary()
         if ids := sorted({i for v in [*unregistered.values(), *new_cursor.unregistered.values()] for i in v}):
             summary += (f"; metrics from {len(ids)} unregistered instance id(s) ({', '.join(ids[:10])}"

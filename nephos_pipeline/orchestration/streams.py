@@ -58,11 +58,14 @@ class StreamState:
 class StreamCursor:
     """The sensor's whole memory; ``pending`` holds hours touched before they closed
     (partition key -> signature of the changes), requested once Dagster has the partition;
-    ``unregistered`` the ids not in the Instances table seen in those hours (key -> ids)."""
+    ``unregistered`` the ids not in the Instances table seen in those hours (key -> ids);
+    ``changed`` when the latest change to a pending hour was written (key -> epoch seconds),
+    so a scheduled run that started after it is known to cover it (``coverage``)."""
 
     streams: dict[str, StreamState] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)
     unregistered: dict[str, list[str]] = field(default_factory=dict)
+    changed: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
         def shard(s: ShardState) -> dict[str, Any]:
@@ -78,6 +81,8 @@ class StreamCursor:
         body = {"v": CURSOR_VERSION, "streams": streams, "pending": dict(sorted(self.pending.items()))}
         if self.unregistered:
             body["unregistered"] = {k: sorted(v) for k, v in sorted(self.unregistered.items())}
+        if changed := {k: v for k, v in sorted(self.changed.items()) if k in self.pending}:
+            body["changed"] = changed
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -124,6 +129,11 @@ def _parse(body: Any) -> StreamCursor:
         datetime.strptime(key, PARTITION_FMT)
         need(isinstance(ids, list) and all(isinstance(i, str) and i for i in ids), "bad unregistered ids")
         cursor.unregistered[key] = list(ids)
+    changed = body.get("changed", {})  # absent in older cursors: taken as written at the next tick
+    need(isinstance(changed, dict), "changed must be an object")
+    for key, at in changed.items():
+        need(key in cursor.pending and isinstance(at, int | float), "bad changed entry")
+        cursor.changed[key] = float(at)
     return cursor
 
 
@@ -344,6 +354,24 @@ def partitions_for_record(table_kind: str | Table, record: Mapping[str, Any]) ->
     if not hours:
         raise errors[0] if errors else ContractError(f"{attribute}: no image in the stream record")
     return hours
+
+
+def written_at(record: Mapping[str, Any] | None, default: float) -> float:
+    """Epoch seconds the stream record was written (``ApproximateCreationDateTime``, whole
+    seconds, DynamoDB's clock); ``default`` when absent or unreadable."""
+    dyn = record.get("dynamodb") if isinstance(record, Mapping) else None
+    value = dyn.get("ApproximateCreationDateTime") if isinstance(dyn, Mapping) else None
+    try:
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    except (ValueError, OverflowError):
+        pass
+    return default
 
 
 def resync_hours(now: datetime) -> set[datetime]:

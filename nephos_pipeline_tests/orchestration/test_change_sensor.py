@@ -6,6 +6,7 @@ the tests run; the items' timestamps are ours, so every expected partition is ex
 
 import json
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -276,3 +277,60 @@ def test_run_requests_resolve_against_the_real_jobs(dynamodb_tables) -> None:
     assert {(r.job_name, r.partition_key) for r in data.run_requests} == {
         ("sync_hourly_job", pk(real_hour)), ("sync_instances_job", None)}
     assert all(r.tags["nephos/trigger"] == "dynamodb-stream" for r in data.run_requests)
+
+
+# ---- a closed hour already synced by its scheduled run (coverage.py) ----------------------
+
+
+def _run_of(instance: dg.DagsterInstance, hour: datetime, started: float | None) -> str:
+    """A run of the hourly job for that partition, as the schedule makes it; ``started``: the
+    epoch second its RUN_START event is stored with (None: still queued)."""
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.events.log import EventLogEntry
+    from dagster._core.utils import make_new_run_id
+
+    run = instance.add_run(dg.DagsterRun(job_name="sync_hourly_job", run_id=make_new_run_id(),
+                                         status=dg.DagsterRunStatus.NOT_STARTED,
+                                         tags={"dagster/partition": pk(hour), "dagster/schedule_name": "sync_hourly"}))
+    if started is not None:
+        instance.handle_new_event(EventLogEntry(
+            error_info=None, level=logging.DEBUG, user_message="", run_id=run.run_id, timestamp=started,
+            dagster_event=DagsterEvent(DagsterEventType.RUN_START.value, job_name="sync_hourly_job")))
+    return run.run_id
+
+
+def _tick_with(instance: dg.DagsterInstance, t, cursor: str | None = None):
+    put_instance(t.client, t.names, "i-1")  # registered: only the sensor's run queries unregistered ids
+    ctx = dg.build_sensor_context(cursor=cursor, instance=instance,
+                                  resources={"dynamodb": dynamodb_resource(t.endpoint_url, t.names)})
+    return make_sensor()(ctx)
+
+
+def test_scheduled_run_already_covering_the_hour_is_not_duplicated(dynamodb_tables) -> None:
+    t = dynamodb_tables
+    with dg.DagsterInstance.ephemeral() as instance:
+        put_metric(t.client, t.names, "i-1", H[1] + timedelta(minutes=59), cpu_usage=10)
+        put_metric(t.client, t.names, "i-1", H[2] + timedelta(minutes=5), cpu_usage=10)
+        _run_of(instance, H[1], started=time.time() + 30)  # started after the records were written
+        result = _tick_with(instance, t)
+        assert set(hourly(result)) == {pk(H[2])}  # H[2] has no run: requested as before
+        assert pk(H[1]) not in StreamCursor.from_json(result.cursor)[0].pending
+
+
+def test_late_record_after_the_scheduled_run_started_is_requested(dynamodb_tables) -> None:
+    t = dynamodb_tables
+    with dg.DagsterInstance.ephemeral() as instance:
+        _run_of(instance, H[1], started=time.time() - 60)  # the scheduled run read the hour a minute ago
+        put_metric(t.client, t.names, "i-1", H[1] + timedelta(minutes=59), cpu_usage=10)  # then this arrived
+        assert set(hourly(_tick_with(instance, t))) == {pk(H[1])}
+
+
+def test_hour_waits_while_its_run_is_queued_and_is_requested_if_it_never_runs(dynamodb_tables) -> None:
+    t = dynamodb_tables
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_id = _run_of(instance, H[1], started=None)
+        put_metric(t.client, t.names, "i-1", H[1] + timedelta(minutes=59), cpu_usage=10)
+        waiting = _tick_with(instance, t)
+        assert hourly(waiting) == {} and pk(H[1]) in StreamCursor.from_json(waiting.cursor)[0].pending
+        instance.report_run_canceled(instance.get_run_by_id(run_id))
+        assert set(hourly(_tick_with(instance, t, waiting.cursor))) == {pk(H[1])}
