@@ -1,7 +1,9 @@
 """Replay a day of schedules and the change sensor on measured job profiles.
 
-Each schedule launches its job at its cron times; the change sensor requests a sync of
-the hour that just closed on its first tick after the hour (``sensor_delay_s``). Runs go
+Each schedule launches its job at its cron times; a sensor is a ``Launch`` with an offset
+(the change sensor's sync of a closed hour, ``offset_s`` after it: before
+``orchestration/coverage.py`` it duplicated the schedule's sync every hour; now it syncs
+only late data, which a replayed day has none of). Runs go
 through one queue, one at a time (the local instance's run coordinator; in production a
 Dagster pool of 1 for the warehouse jobs), runs launched together in order of their
 ``dagster/priority``. Each run starts ``run_start_s`` after it is dequeued (a run worker

@@ -12,6 +12,9 @@ Hours that have not closed yet have no Dagster partition (hourly partitions end 
 last complete hour), so changes to them wait in the cursor (``pending``) and are requested
 on the first tick after the hour closes, instead of being dropped.
 
+A closed hour that a run of its partition already reads after its latest change (the
+hourly schedule's final sync at :00) is not requested again: ``coverage.py``.
+
 After ``TrimmedDataAccessException`` (records lost to the 24-hour stream retention) the
 sensor requests every hour of the last 24 hours for that table (the instances sync for
 Instances): whatever was trimmed lies in that window.

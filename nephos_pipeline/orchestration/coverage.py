@@ -14,8 +14,9 @@ The rule, per closed hour the sensor would request (``judge``):
   DynamoDB and the Dagster host. If that run fails, the instance retries it and the failure
   sensor raises an alert, as for the sensor's own runs.
 - a run of that partition is queued or starting (it has not read yet), or the hour closed
-  less than ``grace`` ago and no run exists yet (the schedule may not have submitted it):
-  **wait**, the hour stays pending in the cursor and is judged again next tick. A queued
+  less than ``grace`` ago and no run covers it yet (the schedule may not have submitted its
+  final run of the hour; the runs of the hour in progress at :15, :30, :45 do not cover
+  what came after them): **wait**, the hour stays pending in the cursor and is judged again next tick. A queued
   run that is cancelled instead of started therefore leads to a request, not a loss.
 - otherwise (no run, or every run started before the change: late data): **request**.
 
@@ -50,7 +51,7 @@ def judge(runs: Sequence[RunRecord], written: float, hour_end: datetime, now: da
     for record in runs:
         if record.dagster_run.status in NOT_READ_YET:
             return WAIT, record.dagster_run.run_id
-    if not runs and now < hour_end + grace:
+    if now < hour_end + grace:  # the schedule's final run of the hour may not be submitted yet
         return WAIT, None
     return REQUEST, None
 

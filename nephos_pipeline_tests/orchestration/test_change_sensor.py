@@ -334,3 +334,19 @@ def test_hour_waits_while_its_run_is_queued_and_is_requested_if_it_never_runs(dy
         assert hourly(waiting) == {} and pk(H[1]) in StreamCursor.from_json(waiting.cursor)[0].pending
         instance.report_run_canceled(instance.get_run_by_id(run_id))
         assert set(hourly(_tick_with(instance, t, waiting.cursor))) == {pk(H[1])}
+
+
+def test_just_closed_hour_waits_for_the_schedules_final_run() -> None:
+    """At :00:10 the :45 run of the hour exists but does not cover its last quarter; the
+    final run is not submitted yet: wait (pending), do not duplicate it."""
+    from nephos_pipeline.orchestration import coverage
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        _run_of(instance, H[1], started=(H[1] + timedelta(minutes=45)).timestamp())
+        runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": pk(H[1])}))
+        written, end = (H[1] + timedelta(minutes=59)).timestamp(), H[0]
+        assert coverage.judge(runs, written, end, end + timedelta(seconds=10))[0] == coverage.WAIT
+        assert coverage.judge(runs, written, end, end + timedelta(minutes=5))[0] == coverage.REQUEST
+        _run_of(instance, H[1], started=(end + timedelta(seconds=5)).timestamp())
+        runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": pk(H[1])}))
+        assert coverage.judge(runs, written, end, end + timedelta(seconds=40))[0] == coverage.COVERED
