@@ -27,12 +27,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dagster import DagsterRunStatus, RunRecord
 
-if TYPE_CHECKING:
-    from nephos_pipeline.orchestration.change_sensor import RunPlan
+
+class RunPlan(Protocol):
+    """The parts of the change sensor's plan (``change_sensor.RunPlan``) this module moves."""
+
+    hourly: dict[str, str]
+    pending: dict[str, str]
+    changed: dict[str, float]
+    covered: dict[str, str]
+
 
 MARGIN_S = 5.0
 GRACE = timedelta(seconds=90)
