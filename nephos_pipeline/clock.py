@@ -23,6 +23,11 @@ def utc_now_naive() -> datetime:
     return utc_now().replace(tzinfo=None)
 
 
+def partition_start(key: str) -> datetime:
+    """The window start (aware, UTC) a partition key names; ValueError if it is not one."""
+    return datetime.strptime(key, PARTITION_FMT).replace(tzinfo=UTC)
+
+
 def floor_time(moment: datetime, step: timedelta) -> datetime:
     """The start of the ``step``-long window (counted from the Unix epoch) holding ``moment``.
 

@@ -19,11 +19,12 @@ has rows).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
+from nephos_pipeline.clock import utc_now_naive
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse.base import Warehouse
 
@@ -44,9 +45,9 @@ def refresh(cur: Any, window_start: datetime | None, window_end: datetime | None
             refreshed_at: datetime | None = None) -> int:
     """Re-compute the buckets touched by METRICS rows in [window_start, window_end) on ``cur``
     (inside the caller's transaction). ``None`` bounds: every bucket. Returns buckets written."""
-    at = refreshed_at or datetime.now(UTC).replace(tzinfo=None)
+    at = refreshed_at or utc_now_naive()
     if window_start is None or window_end is None:
-        cur.execute("SELECT MIN(TS), MAX(TS) FROM METRICS")
+        cur.execute(load_sql("load/metrics_time_span.sql"))
         first, last = cur.fetchone()
         if first is None:
             cur.execute(load_sql("load/clear_metrics_15m.sql"), {"from_ts": None, "to_ts": None})
@@ -74,5 +75,5 @@ def rebuild(warehouse: Warehouse, conn: Any, start: datetime | None = None, end:
 def fill_history(warehouse: Warehouse, conn: Any) -> int:
     """Bucket every METRICS row when METRICS_15M is empty (the one-off for existing history)."""
     cur = conn.cursor()
-    cur.execute("SELECT COUNT(*) FROM METRICS_15M")
+    cur.execute(load_sql("load/count_metrics_15m.sql"))
     return 0 if cur.fetchone()[0] else rebuild(warehouse, conn)

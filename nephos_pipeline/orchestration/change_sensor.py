@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -45,6 +45,7 @@ from dagster import (
 )
 
 from nephos_pipeline import tables
+from nephos_pipeline.clock import partition_start, utc_now
 from nephos_pipeline.dynamodb.resource import DynamoDBResource
 from nephos_pipeline.dynamodb.tables import stream_arn, table_names_by_logical_name
 from nephos_pipeline.ingest.extraction import instance_ids
@@ -166,14 +167,10 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
             plan.pending[key] = _digest([plan.pending[key], sig]) if key in plan.pending else sig
             plan.changed[key] = max(plan.changed.get(key, 0.0), latest[target])
     for key, sig in sorted(plan.pending.items()):
-        if _hour(key) + timedelta(hours=1) <= now:  # Dagster has the partition now
+        if partition_start(key) + timedelta(hours=1) <= now:  # Dagster has the partition now
             plan.hourly[key] = f"dynamodb:{key}:{sig}"
             del plan.pending[key]
     return plan
-
-
-def _hour(key: str) -> datetime:
-    return datetime.strptime(key, PARTITION_FMT).replace(tzinfo=UTC)
 
 
 def _runs_of(context: SensorEvaluationContext, job_name: str) -> Callable[[str], list[RunRecord]] | None:
@@ -228,7 +225,7 @@ def build_dynamodb_change_sensor(
     for job in (hourly_job, instances_job):
         if isinstance(job, str) or not hasattr(job, "name"):
             raise TypeError(f"expected a job definition, got {job!r}")
-    now = clock or (lambda: datetime.now(UTC))
+    now = clock or utc_now
     first_hour = hour_of(parts.hourly.start)
 
     @sensor(name=name, jobs=[hourly_job, instances_job], default_status=default_status,
@@ -261,7 +258,7 @@ def build_dynamodb_change_sensor(
         unregistered, new_cursor.unregistered = discovery.unregistered_by_hour(
             seen, registered, new_cursor.unregistered, plan.hourly, plan.pending)
         if (runs_of := _runs_of(context, hourly_job.name)) is not None:
-            coverage.apply(plan, runs_of, moment, _hour, set(unregistered))
+            coverage.apply(plan, runs_of, moment, partition_start, set(unregistered))
         new_cursor.pending = plan.pending
         new_cursor.changed = {k: plan.changed[k] for k in plan.pending if k in plan.changed}
         summary = plan.summary()

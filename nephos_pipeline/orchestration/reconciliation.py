@@ -12,7 +12,7 @@
   stream are synced.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from dagster import (
     AssetKey,
@@ -28,7 +28,7 @@ from dagster import (
     schedule,
 )
 
-from nephos_pipeline.clock import PARTITION_FMT
+from nephos_pipeline.clock import partition_start, utc_now
 from nephos_pipeline.partitions import Partitions
 from nephos_pipeline.reconcile.assets import ASSET, daily_partitions, resync_hours_of
 
@@ -74,4 +74,4 @@ def build_reconciliation_automation(parts: Partitions, sync_job, schedule_status
 
 
 def _closed(key: str) -> bool:
-    return datetime.strptime(key, PARTITION_FMT).replace(tzinfo=UTC) + timedelta(hours=1) <= datetime.now(UTC)
+    return partition_start(key) + timedelta(hours=1) <= utc_now()
