@@ -179,6 +179,9 @@ def _run(mode: str) -> dict[str, Any]:
                   steps, profiles)
             sync = _sync(server, end, defs, instance, steps, profiles)
             sync.update(items=dict(written.counts), write_s=round(write_s, 1))
+            # The hour's close (the :00 run): final sync of that hour again, snapshot, rollups, patterns.
+            _step("hour_close", lambda: _job(defs, instance, "hour_close_job", end.strftime(FMT)), steps, profiles,
+                  "hour_close_job")
     finally:
         shutil.rmtree(home, ignore_errors=True)
     points = {n: {k: steps[k] for k in ("anomaly_partition", "pattern_partition")}
