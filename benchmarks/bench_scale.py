@@ -285,6 +285,17 @@ def scaled(profile: JobProfile, factor: float) -> JobProfile:
     return out
 
 
+def _coalesced_before() -> Any:
+    """The default before the hour's close became one run (four runs at :00), for comparison."""
+    from nephos_pipeline.orchestration.schedules import Cadence
+
+    return Cadence("seed_coalesced_before", {
+        "sync_schedule": "*/15 * * * *", "instances_schedule": "0 * * * *", "anomaly_schedule": "*/15 * * * *",
+        "pattern_schedule": "0 * * * *", "prediction_schedule": "0 */6 * * *"},
+        {"sync_schedule": 40, "instances_schedule": 30, "anomaly_schedule": 20, "pattern_schedule": 10,
+         "prediction_schedule": 0})
+
+
 def credit_model(profiles: dict[str, JobProfile], n: int, other: int) -> dict[str, Any]:
     from nephos_pipeline.orchestration.schedules import COALESCED, HOURLY, SEED_STAGGERED
 
@@ -294,8 +305,8 @@ def credit_model(profiles: dict[str, JobProfile], n: int, other: int) -> dict[st
         factor = fleet / n
         prof = profiles if fleet == n else {k: scaled(v, factor) for k, v in profiles.items()}
         per: dict[str, Any] = {"measured": fleet == n}
-        for cadence, anomaly in ((SEED_STAGGERED, "anomaly_job"), (COALESCED, "anomaly_job"),
-                                 (HOURLY, "anomaly_job_hourly")):
+        for cadence, anomaly in ((SEED_STAGGERED, "anomaly_job"), (_coalesced_before(), "anomaly_job"),
+                                 (COALESCED, "anomaly_job"), (HOURLY, "anomaly_job_hourly")):
             plan = launches(cadence, anomaly, sensor_duplicate=cadence is SEED_STAGGERED)
             day = replay_day(plan, prof, RUN_START_S, AUTO_SUSPEND_S, POLL_S)
             credits = day.credits()
@@ -309,6 +320,7 @@ def credit_model(profiles: dict[str, JobProfile], n: int, other: int) -> dict[st
                 launches(cadence, anomaly, sensor_duplicate=True), prof, RUN_START_S, AUTO_SUSPEND_S, POLL_S).credits(), 3)
             # What the bill would be with other settings (the same recorded runs).
             for label, run_start, suspend, poll in (("run_start_0_s", 0.0, AUTO_SUSPEND_S, POLL_S),
+                                                    ("run_start_10_s", 10.0, AUTO_SUSPEND_S, POLL_S),
                                                     ("auto_suspend_60_s", RUN_START_S, 60.0, POLL_S),
                                                     ("exact_suspension", RUN_START_S, AUTO_SUSPEND_S, 0.0)):
                 per[cadence.name][f"credits_per_day_if_{label}"] = round(

@@ -80,10 +80,9 @@ JOB_OF = {"hour_close_schedule": "hour_close_job", "sync_schedule": "sync_hourly
 SEED_STAGGERED = Cadence("seed_staggered", {
     "sync_schedule": "*/15 * * * *", "instances_schedule": "5 * * * *", "anomaly_schedule": "2,17,32,47 * * * *",
     "pattern_schedule": "10 * * * *", "prediction_schedule": "20 */6 * * *"}, dict.fromkeys(JOB_OF, 0))
-# Predictions at :30 of their hour: the :00 quarter already holds the hour's close.
 COALESCED = Cadence("seed", {
     "hour_close_schedule": "0 * * * *", "sync_schedule": "15,30,45 * * * *", "anomaly_schedule": "*/15 * * * *",
-    "prediction_schedule": "30 */6 * * *"}, PRIORITIES)
+    "prediction_schedule": "0 */6 * * *"}, PRIORITIES)
 HOURLY = Cadence("hourly", {
     "hour_close_schedule": "0 * * * *", "anomaly_schedule": "0 * * * *", "prediction_schedule": "0 */6 * * *"},
     PRIORITIES)

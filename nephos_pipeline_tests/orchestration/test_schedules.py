@@ -30,14 +30,14 @@ def tick(schedule, moment: datetime):
         # midnight UTC: the last quarter / hour / six hours of the previous day
         ("anomaly_schedule", datetime(2026, 3, 2, 0, 0, tzinfo=UTC), "2026-03-01-23:45"),
         ("hour_close_schedule", datetime(2026, 3, 2, 0, 0, tzinfo=UTC), "2026-03-01-23:00"),
-        ("prediction_schedule", datetime(2026, 3, 2, 0, 30, tzinfo=UTC), "2026-03-01-18:00"),
+        ("prediction_schedule", datetime(2026, 3, 2, 0, 0, tzinfo=UTC), "2026-03-01-18:00"),
         # on the hour and at :15
         ("anomaly_schedule", datetime(2026, 3, 2, 10, 15, tzinfo=UTC), "2026-03-02-10:00"),
         ("anomaly_schedule", datetime(2026, 3, 2, 10, 0, tzinfo=UTC), "2026-03-02-09:45"),
         ("sync_schedule", datetime(2026, 3, 2, 10, 15, tzinfo=UTC), "2026-03-02-10:00"),
         ("sync_schedule", datetime(2026, 3, 2, 10, 45, tzinfo=UTC), "2026-03-02-10:00"),
         ("hour_close_schedule", datetime(2026, 3, 2, 10, 0, tzinfo=UTC), "2026-03-02-09:00"),
-        ("prediction_schedule", datetime(2026, 3, 2, 6, 30, tzinfo=UTC), "2026-03-02-00:00"),
+        ("prediction_schedule", datetime(2026, 3, 2, 6, 0, tzinfo=UTC), "2026-03-02-00:00"),
     ],
 )
 def test_tick_targets_the_window_just_closed(schedules, name, at, expected):
