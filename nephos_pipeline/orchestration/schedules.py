@@ -18,7 +18,10 @@ worker loading the code) is billed warehouse idle time. So the hour's work is on
 ``hour_close_job`` at :00: the final sync of the closed hour, the instances snapshot, the
 rollup views and the hour's patterns (Dagster lets unpartitioned assets join a partitioned
 run; the pattern asset shares the sync's hourly partitions for this), then the anomaly
-run; :15, :30 and :45 are a sync of the hour in progress and the anomaly run. Every job
+run; :15, :30 and :45 are a sync of the hour in progress and the anomaly run (a sync and an
+anomaly run have different partitions, so they cannot be one run). When Dagster resolves
+``hour_close_job`` it warns that its assets have different backfill policies: backfills
+use the per-table jobs (``orchestration/backfill.py``), not this one. Every job
 runs its steps in the run's own process (one step at a time: they are warehouse
 statements; a subprocess per step would re-import the code location while the warehouse
 waits). ``NEPHOS_CADENCE``: ``seed`` (default: the seed's cadences, coalesced) or
