@@ -9,7 +9,7 @@ form cancels about eps x mean^2 / variance, so the order of those sums shows fro
 tenth digit even between two runs of the same statement). The fleet is the simulated week with its planted
 incidents, made harder the way real fleets are: a host silent for three hours, a metric
 missing for a day, a late row re-bucketed into an old window, and a host that joined two
-days ago (a baseline shorter than 672 buckets).
+days ago (a baseline shorter than 672 buckets) next to one with eight days of history.
 """
 
 from __future__ import annotations
@@ -71,7 +71,14 @@ def rough_fleet(loaded_fleet_dir, tmp_path_factory):
                             "VALUE": np.concatenate([30 + 20 * np.sin(hours / 24 * 2 * np.pi) + (np.arange(len(ts)) % 7),
                                                      1.5 + (np.arange(len(ts)) % 5) * 0.1]),
                             "LOADED_AT": LAST})
-        wh.write_frame(conn, pd.concat([late, new], ignore_index=True), "METRICS")
+        # A host with more than a week of history (the simulated fleet has exactly 7 days), so
+        # the 672-bucket bound of the trailing week matters.
+        rng = np.random.default_rng(5)
+        ts = pd.date_range(LAST - timedelta(days=8, hours=2), LAST, freq="5min")[1:]
+        veteran = pd.DataFrame({"INSTANCE_ID": "i-veteran", "TS": ts, "METRIC": "cpu_usage",
+                                "VALUE": 40 + 15 * np.cos(ts.hour.to_numpy() / 24 * 2 * np.pi) + rng.gamma(2.0, 3.0, len(ts)),
+                                "LOADED_AT": LAST})
+        wh.write_frame(conn, pd.concat([late, new, veteran], ignore_index=True), "METRICS")
         buckets.rebuild(wh, conn)  # as a DBA would after a manual correction
     return wh, hosts
 
@@ -83,8 +90,8 @@ def test_scores_equal_the_per_tick_definition(rough_fleet, seasonal):
         got = detector.score_ticks(wh, conn, FIRST, LAST, with_seasonal=seasonal)
         want = reference_scores(wh, conn, FIRST, LAST, seasonal=seasonal)
     assert len(got) == len(want) > 80 * 6 * len(hosts)  # the newcomer's rows included
-    assert set(got.instance_id) == set(hosts) | {"i-newcomer"}
-    assert got.baseline_buckets.min() < 672  # short and gapped baselines
+    assert set(got.instance_id) == set(hosts) | {"i-newcomer", "i-veteran"}
+    assert got.baseline_buckets.min() < 672 == got.baseline_buckets.max()  # short, gapped and full baselines
     assert got.seasonal_buckets.min() < 28 if seasonal else got.seasonal_buckets.isna().all()
     assert_same(got, want)
 
@@ -93,7 +100,7 @@ def test_one_host_unaligned_range_equals_the_definition(rough_fleet):
     wh, hosts = rough_fleet
     first, last = FIRST + timedelta(minutes=7), LAST - timedelta(minutes=7)
     with wh.connection() as conn:
-        got = detector.score_ticks(wh, conn, first, last, [hosts[0], "i-newcomer"])
-        want = reference_scores(wh, conn, first, last, [hosts[0], "i-newcomer"])
-    assert len(got) == len(want) and set(got.instance_id) == {hosts[0], "i-newcomer"}
+        got = detector.score_ticks(wh, conn, first, last, [hosts[0], "i-newcomer", "i-veteran"])
+        want = reference_scores(wh, conn, first, last, [hosts[0], "i-newcomer", "i-veteran"])
+    assert len(got) == len(want) and set(got.instance_id) == {hosts[0], "i-newcomer", "i-veteran"}
     assert_same(got, want)
