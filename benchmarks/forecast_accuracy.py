@@ -47,19 +47,34 @@ STEP = timedelta(hours=6)
 THRESHOLD = 90.0
 
 
+CROSSING_SHAPES = ("linear", "quadratic", "exponential")
+NEVER_CROSSES = 7 * 24.0  # hours of data of a series that never reaches the threshold
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    shape: str  # linear | quadratic | exponential
+    shape: str  # linear | quadratic | exponential (cross 90 %); flat | sawtooth | step (never do)
     metric: str
-    hours: float  # hours from growth start to 90 %
+    hours: float  # hours from growth start to 90 % (crossing shapes)
     flat_hours: float = 36.0
-    offset_minutes: int = 0  # shifts the crossing against the 6-hour grid
+    offset_minutes: int = 0  # shifts the crossing against the 6-hour grid, and where the data starts
     noise: float = 0.6
     seed: int = 0
+    daily: float = 1.5  # amplitude of the daily cycle, points
+    level: float = 60.0  # never-crossing shapes: the base level
+    rise: float = 0.0  # sawtooth: points gained per period; step: the step's height
+    period: float = 24.0  # sawtooth: hours between rotations; step: hour of the step
+    wander: float = 0.0  # SD of a slow random wander (Ornstein-Uhlenbeck, 6 h time constant)
 
     def curve(self, t_hours: np.ndarray) -> np.ndarray:
         """Noise-free value at hours since START."""
+        if self.shape == "flat":
+            return np.full_like(t_hours, self.level)
+        if self.shape == "sawtooth":  # a log that grows, then rotates back to the base level
+            return self.level + self.rise * ((t_hours % self.period) / self.period)
+        if self.shape == "step":  # e.g. a deploy that raises the baseline, which then stays flat
+            return self.level + self.rise * (t_hours >= self.period)
         g = np.clip(t_hours - self.flat_hours, 0.0, None)
         if self.shape == "linear":
             return 90.0 - 40.0 * (self.hours - g) / min(self.hours, 100.0)  # 40 points in 100 h at most
@@ -68,8 +83,18 @@ class Scenario:
             return 60.0 + 30.0 * x**2
         return 60.0 + 30.0 * np.expm1(2.5 * x) / np.expm1(2.5)  # exponential
 
+    @property
+    def crosses(self) -> bool:
+        return self.shape in CROSSING_SHAPES
+
     def crossing(self) -> datetime:
         return START + timedelta(hours=self.flat_hours + self.hours)
+
+    def last(self) -> datetime:
+        """End of the series' data."""
+        if not self.crosses:
+            return START + timedelta(hours=NEVER_CROSSES)
+        return self.crossing() + timedelta(hours=36)
 
 
 def scenarios(seeds: range = range(3)) -> list[Scenario]:
@@ -82,18 +107,57 @@ def scenarios(seeds: range = range(3)) -> list[Scenario]:
             for hours in (24.0, 36.0, 48.0):
                 out.append(Scenario(f"{shape}_{int(hours)}h_s{seed}", shape, "memory_usage", hours,
                                     offset_minutes=83 * seed + 29, seed=seed))
+        out += never_crossing(seed)
     return out
 
 
+def never_crossing(seed: int) -> list[Scenario]:
+    """Series that never reach 90 %: a forecast on any of them is a false forecast.
+
+    Shapes a forecaster is tempted by: a flat host near the threshold with a daily cycle,
+    noise and a slow wander; a log that grows and rotates (sawtooth, daily and 8-hourly);
+    a step up (a deploy, a bigger cache) that then stays flat, right below the threshold.
+    Peaks of the hourly averages stay below 90.
+    """
+    off = 71 * seed + 11
+    kw = dict(hours=0.0, flat_hours=0.0, offset_minutes=off, seed=seed)
+    return [
+        Scenario(f"flat_cycle_s{seed}", "flat", "memory_usage", level=80.0, daily=4.0, noise=1.0, **kw),
+        Scenario(f"flat_noisy_wander_s{seed}", "flat", "memory_usage", level=76.0, daily=5.0, noise=3.0,
+                 wander=2.0, **kw),
+        Scenario(f"sawtooth_daily_s{seed}", "sawtooth", "disk_usage", level=62.0, rise=18.0, period=24.0,
+                 daily=0.0, noise=0.3, **kw),
+        Scenario(f"sawtooth_8h_s{seed}", "sawtooth", "disk_usage", level=72.0, rise=10.0, period=8.0,
+                 daily=0.0, noise=0.3, **kw),
+        Scenario(f"step_s{seed}", "step", "memory_usage", level=58.0, rise=24.0, period=60.0 + 5 * seed,
+                 daily=1.5, noise=0.6, **kw),
+    ]
+
+
 def frame(s: Scenario, iid: str) -> pd.DataFrame:
-    minutes = int((s.flat_hours + s.hours + 36) * 60)
+    minutes = int((s.last() - START).total_seconds() / 60) - s.offset_minutes
     start = START + timedelta(minutes=s.offset_minutes)
     t = (np.arange(minutes) + s.offset_minutes) / 60.0
     rng = np.random.default_rng(s.seed * 1000 + len(s.name))
-    daily = 1.5 * np.sin(2 * np.pi * (t % 24) / 24)
-    values = np.clip(s.curve(t) + daily + rng.normal(0, s.noise, minutes), 0, 100)
+    daily = s.daily * np.sin(2 * np.pi * (t % 24) / 24)
+    values = s.curve(t) + daily + rng.normal(0, s.noise, minutes)
+    if s.wander:
+        values += _wander(rng, minutes, s.wander)
+    values = np.clip(values, 0, 100)
     ts = pd.date_range(start, periods=minutes, freq="min").astype("datetime64[us]")
     return pd.DataFrame({"INSTANCE_ID": iid, "TS": ts, "METRIC": s.metric, "VALUE": values, "LOADED_AT": ts})
+
+
+def _wander(rng: np.random.Generator, minutes: int, sd: float, tau_minutes: float = 360.0) -> np.ndarray:
+    """A slow random wander (AR(1) per minute, stationary SD ``sd``): hours-long drifts that are not trends."""
+    phi = float(np.exp(-1.0 / tau_minutes))
+    shocks = rng.normal(0, sd * np.sqrt(1 - phi * phi), minutes)
+    out = np.empty(minutes)
+    level = rng.normal(0, sd)
+    for i in range(minutes):
+        level = phi * level + shocks[i]
+        out[i] = level
+    return out
 
 
 def _ends(first: datetime, last: datetime) -> list[datetime]:
@@ -114,6 +178,17 @@ def replay(warehouse: LocalWarehouse, cases: dict[str, Scenario], config: predic
         for f in predictions.findings(trends, {}, end, config, {}):
             seen[f.affected_instances[0]].append((end, dict(f.evidence)))
     return seen
+
+
+def score_never(case: Scenario, observed: list[tuple[datetime, dict]]) -> dict:
+    """False forecasts on a series that never crosses: every window (while it reports) that
+    forecast a crossing or said it is over."""
+    windows = len(_ends(START + timedelta(hours=24), case.last()))
+    false = [(end, ev) for end, ev in observed
+             if ev.get("state") in ("forecast", "over_threshold") and end <= case.last()]
+    return {"shape": case.shape, "windows": windows, "false_forecast_windows": len(false),
+            "first_false_forecast": [str(false[0][0]), false[0][1].get("fit"), false[0][1].get("hours_to_threshold"),
+                                     false[0][1].get("current_value")] if false else None}
 
 
 def score(case: Scenario, observed: list[tuple[datetime, dict]]) -> dict:
@@ -138,8 +213,15 @@ def score(case: Scenario, observed: list[tuple[datetime, dict]]) -> dict:
 
 def summarise(rows: dict[str, dict]) -> dict:
     out = {}
+    never = [r for r in rows.values() if r["shape"] not in CROSSING_SHAPES]
+    out["never_crosses"] = {
+        "series": len(never), "series_with_false_forecast": sum(r["false_forecast_windows"] > 0 for r in never),
+        "false_forecast_windows": sum(r["false_forecast_windows"] for r in never),
+        "windows": sum(r["windows"] for r in never),
+    }
     for group in ("linear", "accelerating"):
-        chosen = [r for r in rows.values() if (r["shape"] == "linear") == (group == "linear")]
+        chosen = [r for r in rows.values() if r["shape"] in CROSSING_SHAPES
+                  and (r["shape"] == "linear") == (group == "linear")]
         firsts = [r["first_report_error"] for r in chosen if r["first_report_error"] is not None]
         out[group] = {
             "series": len(chosen), "reported": len(firsts),
@@ -170,14 +252,15 @@ def forecast_accuracy(seeds: range = TUNED_SEEDS) -> dict:
         with warehouse.connection() as conn:
             warehouse.write_frame(conn, pd.concat([frame(s, iid) for iid, s in cases.items()]), "METRICS")
         warehouse.execute_script(load_sql("views/rollups.sql"))
-        last = max(s.crossing() for s in cases.values()) + timedelta(hours=24)
+        last = max(s.last() for s in cases.values())
         methods = {"two_fits": predictions.PredictionConfig(),
                    "72h_only": replace(predictions.PredictionConfig(), recent_min_points=10**6)}
         result: dict = {"threshold": THRESHOLD, "step_hours": STEP.total_seconds() / 3600, "seeds": list(seeds),
                         "targets": {"linear_first_report_error": 0.2, "accelerating_first_report_error": 0.3}}
         for name, config in methods.items():
             seen = replay(warehouse, cases, config, last)
-            rows = {f"{iid}:{s.name}": score(s, seen[iid]) for iid, s in cases.items()}
+            rows = {f"{iid}:{s.name}": score(s, seen[iid]) if s.crosses else score_never(s, seen[iid])
+                    for iid, s in cases.items()}
             result[name] = {"summary": summarise(rows), "series": rows}
     return result
 

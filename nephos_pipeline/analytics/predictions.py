@@ -38,6 +38,7 @@ from nephos_pipeline.analytics.common import (
     window_ends,
 )
 from nephos_pipeline.analytics.fits import Fit, line_fit, recent_fit
+from nephos_pipeline.analytics.growth import Growth
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -60,6 +61,14 @@ class PredictionConfig:
     # min_points were chosen on benchmarks/forecast_accuracy.py seeds 0-2 (docs/benchmarks.md).
     recent_reach: float = 1.0
     curve_reach: float = 0.75
+    # Shape guards (``growth.py``), chosen on seeds 0-2 with the never-crossing series: a
+    # recent-window fit needs the value above every hour before the window by 1 % of the
+    # threshold, with at least 6 such hours (so a host with 30 h of history can get a
+    # forecast from the recent window, the long line still needs min_points); no fit may
+    # get more than half of its rise from one hour (a step).
+    new_high_margin: float = 0.01
+    min_prior_hours: int = 6
+    max_step_share: float = 0.5
 
 
 def measure_range(warehouse: Warehouse, conn: Any, ends: Sequence[datetime],
@@ -70,7 +79,7 @@ def measure_range(warehouse: Warehouse, conn: Any, ends: Sequence[datetime],
         "window_ends": json.dumps([naive_utc(t).isoformat() for t in ends]),
         "lookback_hours": config.lookback_hours,
         "curve_hours": config.curve_hours,
-        "min_points": config.min_points,
+        "min_points": min(config.min_points, config.recent_min_points + config.min_prior_hours),
         "catalogue": metric_catalogue.sql_param(),
     }
     return by_window(warehouse.query(load_sql("analytics/prediction_trends.sql"), params, conn), ends)
@@ -111,23 +120,32 @@ def severity_for(hours: float) -> str:
 
 
 def choose(long: Fit | None, recent: Fit | None, curve: Fit | None, threshold: float,
-           config: PredictionConfig) -> tuple[Fit | None, list[Fit]]:
+           config: PredictionConfig, growth: Growth | None = None) -> tuple[Fit | None, list[Fit]]:
     """(fit to forecast with, every usable fit) — the most pessimistic of the credible ones.
 
     A fit is usable when it rises at the window end with R² >= min_r2. The long line is
-    credible as it is; the recent line only when its slope is significantly steeper
-    (lower 2-SE bound above the long slope) or the long line is unusable (a flat start then
-    a leak); the quadratic only when its curvature is significantly positive (growth
-    speeding up). A recent fit is not extrapolated beyond its reach. Then the earliest
-    crossing wins and the others give the range.
+    credible as it is; the recent line only when its slope is significantly steeper than
+    the long slope, or than flat when the long line is unusable (a flat start then a leak)
+    or missing (less than min_points hours of history); the quadratic only when its
+    curvature is significantly positive (growth speeding up); all at 2 SE. With ``growth``
+    (the window's shape facts), a recent fit also needs a new high, and no fit may owe
+    most of its rise to one hour (a step). A recent fit is not extrapolated beyond its
+    reach. Then the earliest crossing wins and the others give the range.
     """
     good = [f for f in (long, recent, curve) if f is not None and f.slope > 0 and f.r2 >= config.min_r2]
     long_ok = long in good
     reach = {"recent": config.recent_reach * config.curve_hours, "curve": config.curve_reach * config.curve_hours}
+    floor = long.slope if long_ok else 0.0
     credible = [f for f in good if f is long
-                or (f is recent and (not long_ok or f.slope - 2 * f.se > long.slope))
+                or (f is recent and f.slope - 2 * f.se > floor)
                 or (f is curve and f.curvature - 2 * f.se > 0)]
     credible = [f for f in credible if f is long or f.hours_to(threshold) <= reach[f.name]]
+    if growth is not None:
+        new = growth.new_high(config.new_high_margin * threshold, config.min_prior_hours)
+        span = {"72h": float(config.lookback_hours), "recent": float(config.curve_hours),
+                "curve": float(config.curve_hours)}
+        credible = [f for f in credible if (f is long or new)
+                    and growth.gradual(f, min(span[f.name], float(f.n)), config.max_step_share)]
     if not credible:
         return None, good
     return min(credible, key=lambda f: f.hours_to(threshold)), credible
@@ -185,7 +203,7 @@ def findings(trends: pd.DataFrame, names: dict[str, str], window_end: datetime, 
         long = line_fit(row, "", "72h", config.min_points)
         recent = recent_fit(row, config.recent_min_points, curved=False)
         curve = recent_fit(row, config.recent_min_points, curved=True)
-        primary, fits = choose(long, recent, curve, threshold, config)
+        primary, fits = choose(long, recent, curve, threshold, config, Growth.of(row))
         last = finite(row.last_hour_avg)
         common = dict(kind="prediction", insight_type="prediction",
                       fingerprint=fingerprint("prediction", row.instance_id, row.metric, threshold),
