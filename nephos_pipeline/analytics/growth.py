@@ -10,8 +10,9 @@ series. Two facts of the hourly averages tell them from a leak, computed in SQL
 * **new high**: a leak takes the value above anything seen before the recent window;
   a sawtooth or a daily cycle only returns to its old peaks. Needed by the recent-window
   fits (the long line covers the whole lookback, so it has nothing before it).
-* **gradual**: a trend spreads its rise over many hours; a step puts most of it in one.
-  Needed by every fit, over the hours that fit covers.
+* **gradual**: a trend spreads its rise over many hours; a step puts most of it in one
+  or two (two, as a step inside an hour splits over two hourly averages). Needed by
+  every fit, over the hours that fit covers.
 
 No Dagster, no SQL here: the numbers come from the prediction query's row.
 """
@@ -32,7 +33,7 @@ class Growth:
     prior_hours: int  # hours before the recent window, within the lookback
     prior_max: float | None  # their highest hourly average
     recent_high: float | None  # the highest hourly average of the recent window's last quarter
-    max_rise: float | None  # the largest hour-to-hour rise over the lookback
+    max_rise: float | None  # the largest rise within two hours over the lookback
     max_rise_recent: float | None  # the same within the recent window
 
     @classmethod
@@ -53,7 +54,7 @@ class Growth:
         return self.recent_high > self.prior_max + margin
 
     def gradual(self, fit: Fit, hours: float, max_step_share: float) -> bool:
-        """No single hour carries more than ``max_step_share`` of the rise ``fit`` explains over ``hours``."""
+        """No two hours carry more than ``max_step_share`` of the rise ``fit`` explains over ``hours``."""
         jump = self.max_rise_recent if fit.name in ("recent", "curve") else self.max_rise
         if jump is None:
             return True

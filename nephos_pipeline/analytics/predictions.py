@@ -65,7 +65,7 @@ class PredictionConfig:
     # recent-window fit needs the value above every hour before the window by 1 % of the
     # threshold, with at least 6 such hours (so a host with 30 h of history can get a
     # forecast from the recent window, the long line still needs min_points); no fit may
-    # get more than half of its rise from one hour (a step).
+    # get more than half of its rise from two hours (a step).
     new_high_margin: float = 0.01
     min_prior_hours: int = 6
     max_step_share: float = 0.5
@@ -129,7 +129,7 @@ def choose(long: Fit | None, recent: Fit | None, curve: Fit | None, threshold: f
     or missing (less than min_points hours of history); the quadratic only when its
     curvature is significantly positive (growth speeding up); all at 2 SE. With ``growth``
     (the window's shape facts), a recent fit also needs a new high, and no fit may owe
-    most of its rise to one hour (a step). A recent fit is not extrapolated beyond its
+    most of its rise to two hours (a step). A recent fit is not extrapolated beyond its
     reach. Then the earliest crossing wins and the others give the range.
     """
     good = [f for f in (long, recent, curve) if f is not None and f.slope > 0 and f.r2 >= config.min_r2]

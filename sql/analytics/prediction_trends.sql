@@ -15,8 +15,9 @@
 -- Shape guards (so a forecast means new, gradual growth): PRIOR_N/PRIOR_MAX are the hours
 -- before the recent window and their highest hourly average; RECENT_HIGH is the highest
 -- hourly average of the last quarter of the recent window; MAX_RISE and MAX_RISE_RECENT
--- are the largest rise from one hour to the next over the lookback and the recent window
--- (a step, not a trend, when one hour carries most of the rise). Rows with at least
+-- are the largest rise within two hours (hourly average minus the one two hours before)
+-- over the lookback and the recent window: a step, not a trend, when two hours carry most
+-- of the rise (two, so a step that falls inside an hour is not split in halves). Rows with at least
 -- %(min_points)s hours are returned; the long line's own minimum is applied in Python.
 -- Parameters: window_ends (JSON), lookback_hours, curve_hours, min_points, catalogue.
 WITH windows AS (
@@ -43,7 +44,7 @@ split AS (
     -- The curve window's design columns: hours X, X², and one daily harmonic (S, C) so a
     -- daily cycle is not mistaken for a trend or for acceleration.
     SELECT WINDOW_END, INSTANCE_ID, METRIC, THRESHOLD, X, Y,
-           Y - LAG(Y) OVER (PARTITION BY WINDOW_END, INSTANCE_ID, METRIC ORDER BY X) AS RISE,
+           Y - LAG(Y, 2) OVER (PARTITION BY WINDOW_END, INSTANCE_ID, METRIC ORDER BY X) AS RISE,
            IFF(X >= -%(curve_hours)s, 1, NULL) AS Q1,
            IFF(X >= -%(curve_hours)s, X, NULL) AS QX,
            IFF(X >= -%(curve_hours)s, X * X, NULL) AS QXX,
@@ -76,7 +77,7 @@ SELECT
     MAX(IFF(X < -%(curve_hours)s, Y, NULL)) AS PRIOR_MAX,
     MAX(IFF(X >= -%(curve_hours)s / 4.0, Y, NULL)) AS RECENT_HIGH,
     MAX(RISE) AS MAX_RISE,
-    MAX(IFF(X > -%(curve_hours)s, RISE, NULL)) AS MAX_RISE_RECENT
+    MAX(IFF(X > -%(curve_hours)s + 1, RISE, NULL)) AS MAX_RISE_RECENT
 FROM split
 GROUP BY WINDOW_END, INSTANCE_ID, METRIC
 HAVING COUNT(*) >= %(min_points)s
