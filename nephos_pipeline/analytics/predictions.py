@@ -130,23 +130,27 @@ def choose(long: Fit | None, recent: Fit | None, curve: Fit | None, threshold: f
     curvature is significantly positive (growth speeding up); all at 2 SE. With ``growth``
     (the window's shape facts), a recent fit also needs a new high, and no fit may owe
     most of its rise to two hours (a step). A recent fit is not extrapolated beyond its
-    reach. Then the earliest crossing wins and the others give the range.
+    reach, and the long line is not a forecast on its own when the recent line shows it
+    lags. Then the earliest crossing wins and the others give the range.
     """
     good = [f for f in (long, recent, curve) if f is not None and f.slope > 0 and f.r2 >= config.min_r2]
     long_ok = long in good
     reach = {"recent": config.recent_reach * config.curve_hours, "curve": config.curve_reach * config.curve_hours}
     floor = long.slope if long_ok else 0.0
-    credible = [f for f in good if f is long
-                or (f is recent and f.slope - 2 * f.se > floor)
-                or (f is curve and f.curvature - 2 * f.se > 0)]
-    credible = [f for f in credible if f is long or f.hours_to(threshold) <= reach[f.name]]
+    significant = [f for f in good if f is long
+                   or (f is recent and f.slope - 2 * f.se > floor)
+                   or (f is curve and f.curvature - 2 * f.se > 0)]
     if growth is not None:
         new = growth.new_high(config.new_high_margin * threshold, config.min_prior_hours)
         span = {"72h": float(config.lookback_hours), "recent": float(config.curve_hours),
                 "curve": float(config.curve_hours)}
-        credible = [f for f in credible if (f is long or new)
-                    and growth.gradual(f, min(span[f.name], float(f.n)), config.max_step_share)]
-    if not credible:
+        significant = [f for f in significant if (f is long or new)
+                       and growth.gradual(f, min(span[f.name], float(f.n)), config.max_step_share)]
+    credible = [f for f in significant if f is long or f.hours_to(threshold) <= reach[f.name]]
+    # The recent line, significantly steeper, says the long line lags: alone, it would
+    # forecast growth that is speeding up days late. Wait until a recent fit is in reach.
+    lags = long_ok and recent in significant
+    if not credible or (lags and credible == [long]):
         return None, good
     return min(credible, key=lambda f: f.hours_to(threshold)), credible
 
