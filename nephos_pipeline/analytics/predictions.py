@@ -12,6 +12,12 @@ earliest crossing among the fits that count, and the others give the range. A va
 already over its threshold gets no forecast of a future crossing: the finding says it is
 over (and still rising).
 
+Why shape guards (``growth.py``): a daily cycle, a log that rotates or a step up fit a
+steep line too, and never cross. A recent fit needs a new high, no fit may owe most of
+its rise to two hours, and the 72 h line is not reported alone when the recent line shows
+it lags. A host needs 30 h of history for the recent fits (48 h for the 72 h line), so a
+fast leak on a young host is still forecast before it crosses.
+
 Thresholds come from the metric catalogue (``Metric.predict_at``).
 """
 
