@@ -195,16 +195,18 @@ def score_never(case: Scenario, observed: list[tuple[datetime, dict]], step: tim
 def score(case: Scenario, observed: list[tuple[datetime, dict]]) -> dict:
     crossing = case.crossing()
     forecasts = [(end, ev) for end, ev in observed if ev.get("state") == "forecast" and end < crossing]
-    errors = []
+    errors, signed = [], []
     for end, ev in forecasts:
         true_hours = (crossing - end).total_seconds() / 3600
-        errors.append(abs(ev["hours_to_threshold"] - true_hours) / true_hours)
+        signed.append((ev["hours_to_threshold"] - true_hours) / true_hours)  # > 0: forecast too late
+        errors.append(abs(signed[-1]))
     late = [end for end, ev in observed if ev.get("state") == "forecast" and end > crossing + timedelta(hours=1)]
     over = [end for end, ev in observed if ev.get("state") == "over_threshold"]
     first = forecasts[0] if forecasts else None
     return {
         "shape": case.shape, "true_hours_of_growth": case.hours,
         "first_report_error": round(errors[0], 3) if errors else None,
+        "first_report_late": signed[0] > 0 if signed else None,
         "first_report_hours_before_crossing": round((crossing - first[0]).total_seconds() / 3600, 1) if first else None,
         "first_report_fit": first[1].get("fit") if first else None,
         "median_error": round(median(errors), 3) if errors else None,
@@ -229,6 +231,7 @@ def summarise(rows: dict[str, dict]) -> dict:
             "first_report_error_median": round(median(firsts), 3) if firsts else None,
             "first_report_error_max": round(max(firsts), 3) if firsts else None,
             "first_report_within_target": sum(e <= (0.2 if group == "linear" else 0.3) for e in firsts),
+            "first_report_late": sum(bool(r.get("first_report_late")) for r in chosen),
             "median_error_all_reports": round(median([r["median_error"] for r in chosen if r["median_error"] is not None]), 3)
             if firsts else None,
             "first_report_hours_before_crossing": _spread([r["first_report_hours_before_crossing"] for r in chosen
