@@ -207,11 +207,20 @@ def score(case: Scenario, observed: list[tuple[datetime, dict]]) -> dict:
         "shape": case.shape, "true_hours_of_growth": case.hours,
         "first_report_error": round(errors[0], 3) if errors else None,
         "first_report_late": signed[0] > 0 if signed else None,
+        "first_report_truth_in_range": _in_range(first, crossing) if first else None,
         "first_report_hours_before_crossing": round((crossing - first[0]).total_seconds() / 3600, 1) if first else None,
         "first_report_fit": first[1].get("fit") if first else None,
         "median_error": round(median(errors), 3) if errors else None,
         "future_crossing_after_over": len(late), "said_over_threshold": bool(over),
     }
+
+
+def _in_range(report: tuple[datetime, dict], crossing: datetime) -> bool:
+    """Whether the true hours fall in the report's stated range (hours_low .. hours_high)."""
+    end, ev = report
+    true_hours = (crossing - end).total_seconds() / 3600
+    high = ev.get("hours_high")
+    return ev["hours_low"] <= true_hours <= (high if high is not None else float("inf"))
 
 
 def summarise(rows: dict[str, dict]) -> dict:
@@ -232,6 +241,7 @@ def summarise(rows: dict[str, dict]) -> dict:
             "first_report_error_max": round(max(firsts), 3) if firsts else None,
             "first_report_within_target": sum(e <= (0.2 if group == "linear" else 0.3) for e in firsts),
             "first_report_late": sum(bool(r.get("first_report_late")) for r in chosen),
+            "first_report_truth_in_range": sum(bool(r.get("first_report_truth_in_range")) for r in chosen),
             "median_error_all_reports": round(median([r["median_error"] for r in chosen if r["median_error"] is not None]), 3)
             if firsts else None,
             "first_report_hours_before_crossing": _spread([r["first_report_hours_before_crossing"] for r in chosen

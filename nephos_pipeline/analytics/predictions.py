@@ -72,6 +72,10 @@ class PredictionConfig:
     # threshold, with at least 6 such hours (so a host with 30 h of history can get a
     # forecast from the recent window, the long line still needs min_points); no fit may
     # get more than half of its rise from two hours (a step).
+    # The stated range is at least the forecast ± these shares (the issue's error targets
+    # for steady and accelerating growth); the confidence still uses the fits' own range.
+    line_model_error: float = 0.2
+    curve_model_error: float = 0.3
     new_high_margin: float = 0.01
     min_prior_hours: int = 6
     max_step_share: float = 0.5
@@ -180,16 +184,25 @@ def _over_evidence(current: float, threshold: float, fit: Fit | None) -> dict[st
 
 
 def _forecast_evidence(primary: Fit, fits: list[Fit], threshold: float, window_end: datetime,
-                       ceiling: float | None) -> tuple[float, dict[str, Any], float, float]:
+                       ceiling: float | None, config: PredictionConfig) -> tuple[float, dict[str, Any], float, float]:
+    """Evidence of a forecast, and the fits' own range (earliest, latest crossing) for the confidence.
+
+    The stated range (``hours_low``/``hours_high``) is at least the forecast ± its model
+    error, because the fits' 2-SE bounds only know the noise: on the benchmark they held
+    the true crossing on few first reports, as the shape (a line, a curve) is itself wrong.
+    """
     hours = primary.hours_to(threshold)
     ends = [h for f in fits for h in (f.hours_to(threshold), *f.bounds(threshold))]
     hours_low, hours_high = min([hours, *ends]), max([hours, *ends])
+    margin = config.curve_model_error if primary.curvature else config.line_model_error
+    stated_low, stated_high = min(hours_low, hours * (1 - margin)), max(hours_high, hours * (1 + margin))
     cap = (lambda v: min(ceiling, v)) if ceiling is not None else (lambda v: v)
     evidence = {
         "state": "forecast", "current_value": rounded(primary.value_at_end, 2),
         "slope_per_hour": rounded(primary.slope, 4), "r2": rounded(primary.r2), "fit": primary.name,
         "threshold": threshold, "eta": iso(window_end + timedelta(hours=hours)), "hours_to_threshold": rounded(hours, 1),
-        "hours_low": rounded(hours_low, 1), "hours_high": rounded(hours_high, 1) if math.isfinite(hours_high) else None,
+        "hours_low": rounded(stated_low, 1),
+        "hours_high": rounded(stated_high, 1) if math.isfinite(stated_high) else None,
         "forecast_24h": rounded(cap(primary.at(24)), 2), "forecast_48h": rounded(cap(primary.at(48)), 2),
         "n": primary.n,
     }
@@ -231,7 +244,7 @@ def findings(trends: pd.DataFrame, names: dict[str, str], window_end: datetime, 
         if primary is None:
             continue
         hours, evidence, low, high = _forecast_evidence(primary, fits, threshold, window_end,
-                                                       metric.maximum if metric else None)
+                                                       metric.maximum if metric else None, config)
         if not hours <= config.horizon_hours:
             continue
         out.append(Finding(**common, severity=severity_for(hours),

@@ -61,6 +61,7 @@ def test_a_fast_leak_on_a_young_host_is_forecast_before_it_crosses(warehouse):
     ev = first.evidence
     assert abs(ev["hours_to_threshold"] - truth) <= 0.3 * truth, (ev, truth)
     assert 0 < ev["hours_low"] <= ev["hours_to_threshold"] <= ev["hours_high"] < 3 * truth, ev
+    assert ev["hours_low"] <= truth <= ev["hours_high"], (ev, truth)  # the stated range holds the truth
     assert first.severity == "critical" and 0 < first.confidence < 1
 
 

@@ -25,9 +25,11 @@ def test_scoring_counts_false_forecasts_and_first_report_error():
     assert row["false_forecast_windows"] == 1 and row["windows"] > 20
     leak = next(s for s in fa.scenarios(range(1)) if s.shape == "quadratic")
     first = leak.crossing() - timedelta(hours=12)
-    scored = fa.score(leak, [(first, {"state": "forecast", "hours_to_threshold": 15.0, "fit": "curve"}),
+    scored = fa.score(leak, [(first, {"state": "forecast", "hours_to_threshold": 15.0, "fit": "curve",
+                                      "hours_low": 10.5, "hours_high": 19.5}),
                              (leak.crossing() + timedelta(hours=6), {"state": "over_threshold"})])
     assert scored["first_report_error"] == 0.25 and scored["first_report_hours_before_crossing"] == 12.0
+    assert scored["first_report_late"] and scored["first_report_truth_in_range"]  # 12 h is in 10.5-19.5
     assert scored["said_over_threshold"] and scored["future_crossing_after_over"] == 0
     summary = fa.summarise({"a": row, "b": scored})
     assert summary["never_crosses"] == {"series": 1, "series_with_false_forecast": 1, "false_forecast_windows": 1,
