@@ -14,7 +14,7 @@ would (``--step-hours`` replays another cadence, a what-if). For each crossing s
 * every later forecast's error (median), and whether any window forecast a *future*
   crossing once the value was already over (must be none).
 
-Crossing shapes: linear (disk filling at 0.4 %/h) and accelerating (a memory leak from
+Crossing shapes: linear (disk filling at 0.4-0.6 %/h) and accelerating (a memory leak from
 60 % that speeds up: quadratic and exponential, reaching 90 % in 24-48 h, after a flat
 day and a half), each with a daily cycle and Gaussian noise. Never-crossing shapes
 (``never_crossing``): every forecast on them is a false one. Three seeds per run: 0-2
