@@ -29,7 +29,8 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
 def build_warehouse(env: Mapping[str, str] | None = None) -> Warehouse:
     env = _env(env)
     if settings.warehouse_kind(env) == "local":
-        return LocalWarehouse(path=str(settings.nephos_home(env) / "warehouse"))
+        return LocalWarehouse(path=str(settings.nephos_home(env) / "warehouse"),
+                              memory_limit=settings.local_warehouse_memory(env))
     from dagster_snowflake import SnowflakeResource
 
     from nephos_pipeline.warehouse.snowflake import SnowflakeWarehouse  # only here: a slow import

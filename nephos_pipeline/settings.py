@@ -8,6 +8,7 @@ tests agree on them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,26 @@ def nephos_home(env: Mapping[str, str] | None = None) -> Path:
     """All local state (warehouse files, DynamoDB snapshot, Dagster home) lives here."""
     env = os.environ if env is None else env
     return Path(env.get("NEPHOS_HOME") or "./.nephos").resolve()
+
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def local_warehouse_memory(env: Mapping[str, str] | None = None) -> str | None:
+    """``NEPHOS_LOCAL_WAREHOUSE_MEMORY`` (e.g. ``1GB``): the embedded warehouse's memory cap.
+
+    Why a setting: on the embedded warehouse the SQL runs inside the pipeline's process, so
+    its buffers are the process's memory. Capped, DuckDB spills large joins and aggregates to
+    disk (slower) and peak RSS stays bounded whatever the fleet; unset, DuckDB may use 80 %
+    of RAM. Production (Snowflake) does not read it.
+    """
+    env = os.environ if env is None else env
+    raw = (env.get("NEPHOS_LOCAL_WAREHOUSE_MEMORY") or "").strip()
+    if not raw:
+        return None
+    if not _MEMORY.match(raw):
+        raise ValueError(f"NEPHOS_LOCAL_WAREHOUSE_MEMORY={raw!r}: expected a size such as 1GB or 800MB")
+    return raw
 
 
 def region(env: Mapping[str, str] | None = None) -> str:

@@ -35,7 +35,7 @@ REQUEST_WAIT_S = 10.0  # a request queued longer than this gets a 503 rather tha
 _OPEN: dict[str, list[Any]] = {}  # path -> [FakeSnow, refcount]
 
 
-def _acquire(path: str, busy_timeout_s: float) -> Any:
+def _acquire(path: str, busy_timeout_s: float, memory_limit: str | None = None) -> Any:
     from fakesnow.instance import FakeSnow
 
     apply_compat()
@@ -44,6 +44,10 @@ def _acquire(path: str, busy_timeout_s: float) -> Any:
         if entry is None:
             Path(path).mkdir(parents=True, exist_ok=True)
             entry = [FakeSnow(db_path=path), 0]
+            if memory_limit:
+                # DuckDB's own setting, not Snowflake SQL: it caps the embedded engine's
+                # buffers, and large joins/aggregates spill to NEPHOS_HOME instead.
+                entry[0].duck_conn.execute("SET memory_limit = ?", [memory_limit])
             _OPEN[path] = entry
         entry[1] += 1
         return entry[0]
@@ -67,6 +71,11 @@ class LocalWarehouse(Warehouse):
     database: str = "NEPHOS"
     schema_: str = Field(default="PUBLIC", alias="schema")
     busy_timeout_s: float = 30.0
+    memory_limit: str | None = Field(
+        default=None,
+        description="Cap on the embedded engine's memory (DuckDB memory_limit, e.g. '1GB'; "
+                    "NEPHOS_LOCAL_WAREHOUSE_MEMORY). Unset: DuckDB's default, 80% of RAM.",
+    )
 
     def describe(self) -> str:
         return f"local DuckDB warehouse at {self.path} ({self.database}.{self.schema_})"
@@ -74,7 +83,7 @@ class LocalWarehouse(Warehouse):
     @contextmanager
     def hold(self) -> Iterator[None]:
         """Keep the database open across many ``connection()`` calls (one run, one API request)."""
-        _acquire(self.path, self.busy_timeout_s)
+        _acquire(self.path, self.busy_timeout_s, self.memory_limit)
         try:
             yield
         finally:
@@ -99,7 +108,7 @@ class LocalWarehouse(Warehouse):
         while True:
             fake = None
             try:
-                fake = _acquire(self.path, self.busy_timeout_s)
+                fake = _acquire(self.path, self.busy_timeout_s, self.memory_limit)
                 with _LOCK:  # fakesnow attaches the file on connect; parallel attaches conflict
                     conn = fake.connect(database=self.database, schema=self.schema_)
                 break
