@@ -251,6 +251,9 @@ def sections(with_clean_fleet: bool) -> dict[str, Callable[[], dict]]:
         out["surge_fleet"] = lambda: realistic_fleet(
             [NOVELTY_STEP, DEFAULT], seeds=tuple(realistic.SURGE_PLANT_SEEDS), kinds=("traffic_surge",), count=20,
             plant_seeds=realistic.SURGE_PLANT_SEEDS)
+        out["shift_fleet"] = lambda: realistic_fleet(  # ... and with resizes only (one per host)
+            [NOVELTY_STEP, DEFAULT], seeds=tuple(realistic.SHIFT_PLANT_SEEDS), kinds=("cpu_level_shift",), count=10,
+            plant_seeds=realistic.SHIFT_PLANT_SEEDS)
     out["forecast_accuracy"] = forecast_accuracy  # time-to-threshold error, same results file
     return out
 
@@ -308,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(results))
     print("\n" + fleet_table(results))
     print("\n" + fleet_table(results, "surge_fleet"))
+    print("\n" + fleet_table(results, "shift_fleet"))
     print(f"\nwrote {args.out} in {results['meta']['total_seconds']} s")
     return 0
 

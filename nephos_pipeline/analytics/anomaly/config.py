@@ -58,6 +58,7 @@ class DetectorConfig:
     drop_seasonal_ratio: float | None = None
     # A step out of the same-hour range and away from the hour before (``shifts.step_shift``).
     step_ratio: float | None = None
+    step_ratio_down: float | None = None  # the ratio for a fall; None: ``step_ratio``
     step_ticks_down: int = 3
     step_ticks_up: int = 2
     # Of a rise's ``step_ticks_up`` windows, how many must be whole (their low above); the
@@ -86,8 +87,9 @@ NOVELTY_SEASONAL = DetectorConfig(name="novelty_seasonal", method="peak_novelty"
 NOVELTY_STEP = DetectorConfig(name="novelty_step", method="peak_novelty", z_threshold=4.5,
                               drop_ratio=4.0, drop_seasonal_ratio=10.0, step_ratio=1.5)
 # The default: the same, but one of a rise's two windows may be partial (its mean and high
-# above the step, not its low). Chosen on NAB, the development seeds and a surge-only fleet
-# of the development seeds (docs/benchmarks.md), committed before the held-out seed was run.
-DEFAULT = replace(NOVELTY_STEP, name="default_novelty_step_partial", step_whole_up=1)
+# above the step, not its low), and a fall is a step at 1.3 (resizes at night). Chosen on
+# NAB, the development seeds and surge-only and resize-only fleets of the development seeds
+# (docs/benchmarks.md), committed before the held-out seed was run.
+DEFAULT = replace(NOVELTY_STEP, name="default_novelty_step_partial", step_whole_up=1, step_ratio_down=1.3)
 COMPARED: tuple[DetectorConfig, ...] = (SEED_RULE, ROLLING_MAD, SEASONAL_MAD, PEAK_NOVELTY_3, NOVELTY_SEASONAL,
                                         NOVELTY_STEP, DEFAULT)

@@ -140,7 +140,9 @@ def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.nda
     morning is below the weekdays' range but at the level of the hour before it (the
     ramp that did not happen), so it is not a step; an office-hours ramp is a step, but
     inside the same hour's range. Falls must hold ``step_ticks_down`` windows, rises
-    ``step_ticks_up``.
+    ``step_ticks_up``. A fall may use its own, smaller ratio (``step_ratio_down``): a resize
+    to 40-55 % at night or on a weekend evening leaves a window high (its 80th percentile,
+    above the mean) that 1.5 times does not put below the quiet hour's lowest mean.
 
     A rise may be judged on partial windows (``step_whole_up`` < ``step_ticks_up``): a
     20-35 minute surge that starts mid-window fills one window whole and the next (or
@@ -162,7 +164,8 @@ def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.nda
     same_low, same_high = _col(scores, "seasonal_low"), _col(scores, "seasonal_high")
     down_before = _before(scores, config.step_ticks_down, 4)
     with np.errstate(invalid="ignore"):
-        fell = usable & (down_before > 0) & (high * ratio < same_low) & (high * ratio < down_before)
+        down = config.step_ratio_down or ratio
+        fell = usable & (down_before > 0) & (high * down < same_low) & (high * down < down_before)
     hit |= persistent(scores, fell, config.step_ticks_down)
     ticks = config.step_ticks_up
     before = _before(scores, ticks, 4)

@@ -48,6 +48,15 @@ def test_a_resize_is_a_step_out_of_the_same_hour_range_after_three_windows():
     assert list(flagged["method"].unique()) == ["step_shift"] and flagged["direction"].eq("low").all()
 
 
+def test_a_resize_at_night_is_a_fall_at_its_own_smaller_ratio():
+    # Night CPU at 10 (same hour 8-12 on the previous days), resized to 55 %: the window high
+    # (5.8) times 1.5 is not below the night's lowest mean (8), times 1.3 it is.
+    frame = rows([10.0] * 6 + [5.5] * 5, same_hour=(8.0, 10.0, 12.0))
+    assert hits(frame) == [8, 9, 10]
+    assert hits(frame, NOVELTY_STEP) == []  # the previous default: 1.5 for falls too
+    assert hits(rows([10.0] * 6 + [7.0] * 5, same_hour=(8.0, 10.0, 12.0))) == []  # 70 %: inside the noise
+
+
 def test_a_weekend_morning_below_the_weekdays_is_not_a_step():
     # The ramp that did not happen: below the same hour's weekday range, but at the level of
     # the hour before it, so nothing stepped.
