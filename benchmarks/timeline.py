@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-WIDTH, LEFT, ROW = 960, 190, 46
-LABELS = {"seed_staggered": "seed's minutes (before)", "seed": "default, coalesced", "hourly": "NEPHOS_CADENCE=hourly"}
+WIDTH, LEFT, ROW = 980, 220, 46
+LABELS = {"seed_staggered": "seed's minutes (before)", "seed_coalesced_before": "coalesced, 4 runs at :00 (before)",
+          "seed": "default: hour's close in 1 run", "hourly": "NEPHOS_CADENCE=hourly"}
 DAY_S = 86_400
 
 

@@ -49,7 +49,7 @@ class InsightType:
 _H = timedelta(hours=1)
 # Declaration order is the order of the API's enum and the page's tabs.
 INSIGHT_TYPES: dict[str, InsightType] = {t.name: t for t in (
-    InsightType("pattern", "patterns", timedelta(days=3), "pattern_insights", "pattern_job", "hourly",
+    InsightType("pattern", "patterns", timedelta(days=3), "pattern_insights", "pattern_job", "hourly_open",
                 tab="Patterns", icon="\u2197", freshness=(2 * _H + timedelta(minutes=15), 3 * _H + timedelta(minutes=15))),
     InsightType("anomaly", "anomalies", timedelta(days=1), "anomaly_insights", "anomaly_job", "quarter_hourly",
                 tab="Anomalies", icon="\u26a0", freshness=(timedelta(minutes=35), timedelta(minutes=50)),

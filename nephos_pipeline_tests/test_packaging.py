@@ -19,7 +19,7 @@ def test_definitions_load_with_every_asset_schedule_and_sensor(monkeypatch, tmp_
     assert {"raw_metrics", "metrics", "metric_rollups", "anomaly_insights", "insights_summary",
             "metrics_reconciliation"} <= keys
     assert {s.name for s in defs.schedules} == {
-        "sync_schedule", "instances_schedule", "anomaly_schedule", "pattern_schedule", "prediction_schedule",
+        "hour_close_schedule", "sync_schedule", "anomaly_schedule", "prediction_schedule",
         "reconciliation_schedule"}
     assert [s.name for s in defs.sensors] == [
         "dynamodb_change_sensor", "reconciliation_resync_sensor", "run_failure_alert_sensor", "run_retry_resolved_sensor"]

@@ -13,6 +13,7 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
+    Failure,
     MaterializeResult,
     asset,
 )
@@ -22,6 +23,7 @@ from nephos_pipeline.analytics.common import window_ends
 from nephos_pipeline.analytics.partition_metadata import report
 from nephos_pipeline.analytics.side_effects import build_side_effect_assets
 from nephos_pipeline.analytics.summary import active_insights, summary_finding
+from nephos_pipeline.clock import utc_now_naive
 from nephos_pipeline.insights.llm.base import Narrator
 from nephos_pipeline.insights.store import save_findings
 from nephos_pipeline.orchestration.freshness import FRESHNESS
@@ -62,13 +64,18 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
         return MaterializeResult(metadata=report(context, warehouse, "anomaly", result, findings + silent, end,
                                                  {**stats, **silent_stats}))
 
-    @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.hourly,
+    # Partitioned like the sync (``hourly_open``: the hour in progress has a partition too), so
+    # the hour's close is one run (``orchestration/schedules.py``); an open hour is refused below.
+    @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.hourly_open,
            deps=["metrics", "alerts", "instances", metric_rollups],
            backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=168),
            pool=pool("pattern_insights"), freshness_policy=FRESHNESS["pattern_insights"],
            description="Trends, correlations, recurring daily spikes and recurring alerts over the last 24 h / 7 days.")
     def pattern_insights(context: AssetExecutionContext, warehouse: Warehouse, narrator: Narrator) -> MaterializeResult:
         start, end = window_of(context)
+        if end > utc_now_naive():
+            raise Failure(f"pattern_insights {start:%Y-%m-%d %H:%M} .. {end:%H:%M} UTC: the hour has not closed yet; "
+                          "patterns are measured on closed hours (run it after the hour ends)")
         findings, stats = patterns.analyse(warehouse, start, end)
         result = save_findings(warehouse, narrator, findings)
         return MaterializeResult(metadata=report(context, warehouse, "pattern", result, findings, end,

@@ -12,6 +12,12 @@ earliest crossing among the fits that count, and the others give the range. A va
 already over its threshold gets no forecast of a future crossing: the finding says it is
 over (and still rising).
 
+Why shape guards (``growth.py``): a daily cycle, a log that rotates or a step up fit a
+steep line too, and never cross. A recent fit needs a new high, no fit may owe most of
+its rise to two hours, and the 72 h line is not reported alone when the recent line shows
+it lags. A host needs 30 h of history for the recent fits (48 h for the 72 h line), so a
+fast leak on a young host is still forecast before it crosses.
+
 Thresholds come from the metric catalogue (``Metric.predict_at``).
 """
 
@@ -38,6 +44,7 @@ from nephos_pipeline.analytics.common import (
     window_ends,
 )
 from nephos_pipeline.analytics.fits import Fit, line_fit, recent_fit
+from nephos_pipeline.analytics.growth import Growth
 from nephos_pipeline.insights.findings import Finding
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -60,6 +67,18 @@ class PredictionConfig:
     # min_points were chosen on benchmarks/forecast_accuracy.py seeds 0-2 (docs/benchmarks.md).
     recent_reach: float = 1.0
     curve_reach: float = 0.75
+    # Shape guards (``growth.py``), chosen on seeds 0-2 with the never-crossing series: a
+    # recent-window fit needs the value above every hour before the window by 1 % of the
+    # threshold, with at least 6 such hours (so a host with 30 h of history can get a
+    # forecast from the recent window, the long line still needs min_points); no fit may
+    # get more than half of its rise from two hours (a step).
+    # The stated range is at least the forecast ± these shares (the issue's error targets
+    # for steady and accelerating growth); the confidence still uses the fits' own range.
+    line_model_error: float = 0.2
+    curve_model_error: float = 0.3
+    new_high_margin: float = 0.01
+    min_prior_hours: int = 6
+    max_step_share: float = 0.5
 
 
 def measure_range(warehouse: Warehouse, conn: Any, ends: Sequence[datetime],
@@ -70,7 +89,7 @@ def measure_range(warehouse: Warehouse, conn: Any, ends: Sequence[datetime],
         "window_ends": json.dumps([naive_utc(t).isoformat() for t in ends]),
         "lookback_hours": config.lookback_hours,
         "curve_hours": config.curve_hours,
-        "min_points": config.min_points,
+        "min_points": min(config.min_points, config.recent_min_points + config.min_prior_hours),
         "catalogue": metric_catalogue.sql_param(),
     }
     return by_window(warehouse.query(load_sql("analytics/prediction_trends.sql"), params, conn), ends)
@@ -111,24 +130,37 @@ def severity_for(hours: float) -> str:
 
 
 def choose(long: Fit | None, recent: Fit | None, curve: Fit | None, threshold: float,
-           config: PredictionConfig) -> tuple[Fit | None, list[Fit]]:
+           config: PredictionConfig, growth: Growth | None = None) -> tuple[Fit | None, list[Fit]]:
     """(fit to forecast with, every usable fit) — the most pessimistic of the credible ones.
 
     A fit is usable when it rises at the window end with R² >= min_r2. The long line is
-    credible as it is; the recent line only when its slope is significantly steeper
-    (lower 2-SE bound above the long slope) or the long line is unusable (a flat start then
-    a leak); the quadratic only when its curvature is significantly positive (growth
-    speeding up). A recent fit is not extrapolated beyond its reach. Then the earliest
-    crossing wins and the others give the range.
+    credible as it is; the recent line only when its slope is significantly steeper than
+    the long slope, or than flat when the long line is unusable (a flat start then a leak)
+    or missing (less than min_points hours of history); the quadratic only when its
+    curvature is significantly positive (growth speeding up); all at 2 SE. With ``growth``
+    (the window's shape facts), a recent fit also needs a new high, and no fit may owe
+    most of its rise to two hours (a step). A recent fit is not extrapolated beyond its
+    reach, and the long line is not a forecast on its own when the recent line shows it
+    lags. Then the earliest crossing wins and the others give the range.
     """
     good = [f for f in (long, recent, curve) if f is not None and f.slope > 0 and f.r2 >= config.min_r2]
     long_ok = long in good
     reach = {"recent": config.recent_reach * config.curve_hours, "curve": config.curve_reach * config.curve_hours}
-    credible = [f for f in good if f is long
-                or (f is recent and (not long_ok or f.slope - 2 * f.se > long.slope))
-                or (f is curve and f.curvature - 2 * f.se > 0)]
-    credible = [f for f in credible if f is long or f.hours_to(threshold) <= reach[f.name]]
-    if not credible:
+    floor = long.slope if long_ok else 0.0
+    significant = [f for f in good if f is long
+                   or (f is recent and f.slope - 2 * f.se > floor)
+                   or (f is curve and f.curvature - 2 * f.se > 0)]
+    if growth is not None:
+        new = growth.new_high(config.new_high_margin * threshold, config.min_prior_hours)
+        span = {"72h": float(config.lookback_hours), "recent": float(config.curve_hours),
+                "curve": float(config.curve_hours)}
+        significant = [f for f in significant if (f is long or new)
+                       and growth.gradual(f, min(span[f.name], float(f.n)), config.max_step_share)]
+    credible = [f for f in significant if f is long or f.hours_to(threshold) <= reach[f.name]]
+    # The recent line, significantly steeper, says the long line lags: alone, it would
+    # forecast growth that is speeding up days late. Wait until a recent fit is in reach.
+    lags = long_ok and recent in significant
+    if not credible or (lags and credible == [long]):
         return None, good
     return min(credible, key=lambda f: f.hours_to(threshold)), credible
 
@@ -152,16 +184,25 @@ def _over_evidence(current: float, threshold: float, fit: Fit | None) -> dict[st
 
 
 def _forecast_evidence(primary: Fit, fits: list[Fit], threshold: float, window_end: datetime,
-                       ceiling: float | None) -> tuple[float, dict[str, Any], float, float]:
+                       ceiling: float | None, config: PredictionConfig) -> tuple[float, dict[str, Any], float, float]:
+    """Evidence of a forecast, and the fits' own range (earliest, latest crossing) for the confidence.
+
+    The stated range (``hours_low``/``hours_high``) is at least the forecast ± its model
+    error, because the fits' 2-SE bounds only know the noise: on the benchmark they held
+    the true crossing on few first reports, as the shape (a line, a curve) is itself wrong.
+    """
     hours = primary.hours_to(threshold)
     ends = [h for f in fits for h in (f.hours_to(threshold), *f.bounds(threshold))]
     hours_low, hours_high = min([hours, *ends]), max([hours, *ends])
+    margin = config.curve_model_error if primary.curvature else config.line_model_error
+    stated_low, stated_high = min(hours_low, hours * (1 - margin)), max(hours_high, hours * (1 + margin))
     cap = (lambda v: min(ceiling, v)) if ceiling is not None else (lambda v: v)
     evidence = {
         "state": "forecast", "current_value": rounded(primary.value_at_end, 2),
         "slope_per_hour": rounded(primary.slope, 4), "r2": rounded(primary.r2), "fit": primary.name,
         "threshold": threshold, "eta": iso(window_end + timedelta(hours=hours)), "hours_to_threshold": rounded(hours, 1),
-        "hours_low": rounded(hours_low, 1), "hours_high": rounded(hours_high, 1) if math.isfinite(hours_high) else None,
+        "hours_low": rounded(stated_low, 1),
+        "hours_high": rounded(stated_high, 1) if math.isfinite(stated_high) else None,
         "forecast_24h": rounded(cap(primary.at(24)), 2), "forecast_48h": rounded(cap(primary.at(48)), 2),
         "n": primary.n,
     }
@@ -185,7 +226,7 @@ def findings(trends: pd.DataFrame, names: dict[str, str], window_end: datetime, 
         long = line_fit(row, "", "72h", config.min_points)
         recent = recent_fit(row, config.recent_min_points, curved=False)
         curve = recent_fit(row, config.recent_min_points, curved=True)
-        primary, fits = choose(long, recent, curve, threshold, config)
+        primary, fits = choose(long, recent, curve, threshold, config, Growth.of(row))
         last = finite(row.last_hour_avg)
         common = dict(kind="prediction", insight_type="prediction",
                       fingerprint=fingerprint("prediction", row.instance_id, row.metric, threshold),
@@ -203,7 +244,7 @@ def findings(trends: pd.DataFrame, names: dict[str, str], window_end: datetime, 
         if primary is None:
             continue
         hours, evidence, low, high = _forecast_evidence(primary, fits, threshold, window_end,
-                                                       metric.maximum if metric else None)
+                                                       metric.maximum if metric else None, config)
         if not hours <= config.horizon_hours:
             continue
         out.append(Finding(**common, severity=severity_for(hours),

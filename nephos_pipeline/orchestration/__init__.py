@@ -33,7 +33,7 @@ def build_orchestration(parts: Partitions, assets: list) -> dict:
     schedule_status, sensor_status = default_status()
     jobs = build_jobs(parts)
     sensor = build_dynamodb_change_sensor(jobs["sync_hourly_job"], jobs["sync_instances_job"], parts,
-                                          default_status=sensor_status)
+                                          default_status=sensor_status, covering_jobs=("hour_close_job",))
     reconciliation = build_reconciliation_automation(parts, jobs["sync_hourly_job"], schedule_status, sensor_status)
     return {
         "jobs": [*jobs.values(), *reconciliation["jobs"]],

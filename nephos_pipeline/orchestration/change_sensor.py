@@ -13,7 +13,7 @@ last complete hour), so changes to them wait in the cursor (``pending``) and are
 on the first tick after the hour closes, instead of being dropped.
 
 A closed hour that a run of its partition already reads after its latest change (the
-hourly schedule's final sync at :00) is not requested again: ``coverage.py``.
+hour's close at :00, ``hour_close_job``) is not requested again: ``coverage.py``.
 
 After ``TrimmedDataAccessException`` (records lost to the 24-hour stream retention) the
 sensor requests every hour of the last 24 hours for that table (the instances sync for
@@ -24,7 +24,7 @@ import hashlib
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -173,15 +173,20 @@ def plan_runs(changes: list[Change], pending: dict[str, str], now: datetime, fir
     return plan
 
 
-def _runs_of(context: SensorEvaluationContext, job_name: str) -> Callable[[str], list[RunRecord]] | None:
-    """Run records of the hourly job for a partition, newest first; None without an instance
-    (a context built in a test without one): then every closed hour is requested."""
+def _runs_of(context: SensorEvaluationContext, job_names: Sequence[str]) -> Callable[[str], list[RunRecord]] | None:
+    """Run records of the jobs that sync an hour (the hourly sync, the hour's close) for a
+    partition, newest first; None without an instance (a context built in a test without
+    one): then every closed hour is requested."""
     try:
         instance = context.instance
     except DagsterInvariantViolationError:
         return None
-    return lambda key: list(instance.get_run_records(
-        RunsFilter(job_name=job_name, tags={PARTITION_TAG: key}), limit=20))
+
+    def runs(key: str) -> list[RunRecord]:
+        found = [r for name in job_names
+                 for r in instance.get_run_records(RunsFilter(job_name=name, tags={PARTITION_TAG: key}), limit=20)]
+        return sorted(found, key=lambda r: r.create_timestamp, reverse=True)
+    return runs
 
 
 def _stream_arns(dynamodb: DynamoDBResource, warnings: list[str]) -> dict[str, str]:
@@ -214,13 +219,15 @@ def build_dynamodb_change_sensor(
     max_records_per_tick: int = 5000,
     max_seconds_per_tick: float = 20.0,
     clock: Callable[[], datetime] | None = None,
+    covering_jobs: Sequence[str] = (),
 ) -> SensorDefinition:
     """The sensor over every registered table's stream; needs the ``dynamodb`` resource.
 
     Both jobs must be job objects (``define_asset_job`` results): a sensor with several
     targets cannot be given job names in Dagster 1.13. ``max_seconds_per_tick`` bounds the
     reading (plus one in-flight request, ``read_timeout_s``), well inside Dagster's 60 s
-    sensor timeout. ``clock`` is for tests.
+    sensor timeout. ``clock`` is for tests. ``covering_jobs``: other jobs whose runs of an
+    hour also sync it (``hour_close_job``), counted by ``coverage.py`` like the hourly job's.
     """
     for job in (hourly_job, instances_job):
         if isinstance(job, str) or not hasattr(job, "name"):
@@ -257,7 +264,7 @@ def build_dynamodb_change_sensor(
         plan = plan_runs(changes, new_cursor.pending, moment, first_hour, new_cursor.changed)
         unregistered, new_cursor.unregistered = discovery.unregistered_by_hour(
             seen, registered, new_cursor.unregistered, plan.hourly, plan.pending)
-        if (runs_of := _runs_of(context, hourly_job.name)) is not None:
+        if (runs_of := _runs_of(context, (hourly_job.name, *covering_jobs))) is not None:
             coverage.apply(plan, runs_of, moment, partition_start, set(unregistered))
         new_cursor.pending = plan.pending
         new_cursor.changed = {k: plan.changed[k] for k in plan.pending if k in plan.changed}

@@ -1,7 +1,8 @@
 """Does a run of that partition already sync a closed hour's changes? Then the sensor skips it.
 
-Every hour the hourly schedule syncs the hour that just closed, and the change sensor's
-first tick after the hour sees the same hour's records: without this check both run, and
+Every hour the hour's close (``hour_close_job`` at :00) syncs the hour that just closed,
+and the change sensor's first tick after the hour sees the same hour's records: without
+this check both run, and
 the second sync re-reads and re-MERGEs the same hour (about a quarter of the :00 quarter's
 warehouse time, docs/benchmarks.md "The Snowflake bill").
 

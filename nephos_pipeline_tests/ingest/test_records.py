@@ -79,3 +79,26 @@ def test_instance_tags_must_be_a_map_of_strings():
     assert batch.loaded_items == 1
     assert [r.reason for r in batch.rejects] == ["tags.env: expected S, got N", "tags: expected M"]
     assert batch.rows[0][5] == '{"env": "prod"}'
+
+
+@pytest.mark.parametrize("raw", ["1", "-0", "1.5e3", " 2 ", "1_000", "4.35", "0.1", "1e-400", "١٢",
+                                 "12345678901234567890.123", "nan", "NaN12", "sNaN", "inf", "-Infinity", "1e400",
+                                 "abc", "", "0x10", 42, 1.5, None])
+def test_number_fast_path_gives_the_decimal_verdict(raw):
+    """``contract.number`` parses with float() first (the sync's hot path); every value and
+    every verdict must be what parsing through Decimal gives."""
+    import math
+    from decimal import Decimal, InvalidOperation
+
+    from nephos_pipeline.tables import contract
+
+    try:
+        value = float(Decimal(str(raw)))
+        expected = value if math.isfinite(value) else "not finite"
+    except (InvalidOperation, ValueError, TypeError):
+        expected = "not a number"
+    try:
+        got = contract.number({"x": {"N": raw}}, "x")
+    except contract.ContractError as exc:
+        got = str(exc).split(": ", 1)[1]
+    assert got == expected and type(got) is type(expected)

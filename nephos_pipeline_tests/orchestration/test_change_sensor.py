@@ -282,20 +282,20 @@ def test_run_requests_resolve_against_the_real_jobs(dynamodb_tables) -> None:
 # ---- a closed hour already synced by its scheduled run (coverage.py) ----------------------
 
 
-def _run_of(instance: dg.DagsterInstance, hour: datetime, started: float | None) -> str:
-    """A run of the hourly job for that partition, as the schedule makes it; ``started``: the
-    epoch second its RUN_START event is stored with (None: still queued)."""
+def _run_of(instance: dg.DagsterInstance, hour: datetime, started: float | None, job: str = "sync_hourly_job") -> str:
+    """A run of the hourly job (or ``job``) for that partition, as the schedule makes it;
+    ``started``: the epoch second its RUN_START event is stored with (None: still queued)."""
     from dagster._core.events import DagsterEvent, DagsterEventType
     from dagster._core.events.log import EventLogEntry
     from dagster._core.utils import make_new_run_id
 
-    run = instance.add_run(dg.DagsterRun(job_name="sync_hourly_job", run_id=make_new_run_id(),
+    run = instance.add_run(dg.DagsterRun(job_name=job, run_id=make_new_run_id(),
                                          status=dg.DagsterRunStatus.NOT_STARTED,
                                          tags={"dagster/partition": pk(hour), "dagster/schedule_name": "sync_hourly"}))
     if started is not None:
         instance.handle_new_event(EventLogEntry(
             error_info=None, level=logging.DEBUG, user_message="", run_id=run.run_id, timestamp=started,
-            dagster_event=DagsterEvent(DagsterEventType.RUN_START.value, job_name="sync_hourly_job")))
+            dagster_event=DagsterEvent(DagsterEventType.RUN_START.value, job_name=job)))
     return run.run_id
 
 
@@ -315,6 +315,19 @@ def test_scheduled_run_already_covering_the_hour_is_not_duplicated(dynamodb_tabl
         result = _tick_with(instance, t)
         assert set(hourly(result)) == {pk(H[2])}  # H[2] has no run: requested as before
         assert pk(H[1]) not in StreamCursor.from_json(result.cursor)[0].pending
+
+
+def test_the_hours_close_run_covers_the_hour_and_other_jobs_do_not(dynamodb_tables) -> None:
+    """The :00 sync is a run of ``hour_close_job`` (orchestration/schedules.py): it covers the
+    hour when the sensor is told so (``covering_jobs``, as the code location builds it)."""
+    t = dynamodb_tables
+    with dg.DagsterInstance.ephemeral() as instance:
+        put_metric(t.client, t.names, "i-1", H[1] + timedelta(minutes=59), cpu_usage=10)
+        _run_of(instance, H[1], started=time.time() + 30, job="hour_close_job")
+        put_instance(t.client, t.names, "i-1")
+        ctx = dg.build_sensor_context(instance=instance, resources={"dynamodb": dynamodb_resource(t.endpoint_url, t.names)})
+        assert hourly(make_sensor(covering_jobs=("hour_close_job",))(ctx)) == {}
+        assert set(hourly(_tick_with(instance, t))) == {pk(H[1])}  # without it, that run is not counted
 
 
 def test_late_record_after_the_scheduled_run_started_is_requested(dynamodb_tables) -> None:

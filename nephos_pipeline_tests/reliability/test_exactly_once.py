@@ -187,10 +187,8 @@ class World:
         t = self.now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         while t <= end:
             self.now = t
-            if t.minute % 15 == 0:
-                self._schedule("sync_schedule", t)
-            if t.minute == 5:
-                self._schedule("instances_schedule", t)
+            if t.minute % 15 == 0:  # at :00 the hour's close: its sync and the instances snapshot
+                self._schedule("hour_close_schedule" if t.minute == 0 else "sync_schedule", t)
             t += timedelta(minutes=1)
         self.now = end
 
@@ -198,6 +196,8 @@ class World:
         ctx = dg.build_schedule_context(scheduled_execution_time=at)
         req = SCHEDULES[name](ctx)
         self.request(req.run_key, req.partition_key)
+        if name == "hour_close_schedule":
+            self.request(f"{req.run_key}:instances", None)
         self.note(f"schedule {name} -> {req.partition_key}")
 
     def execute(self, partition: str | None) -> None:

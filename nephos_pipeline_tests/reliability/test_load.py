@@ -92,7 +92,6 @@ class Daemon:
         self.launched: set[str] = set()
         self.queue: list[str | None] = []
         self.next_quarter = SIM_START + timedelta(minutes=15)
-        self.next_instances = SIM_START + timedelta(minutes=5)
         self.runs: list[tuple[str | None, float]] = []
         self.synced_after_close: set[str] = set()
         self.lock = threading.Lock()
@@ -106,14 +105,13 @@ class Daemon:
                     self.queue.append(partition)
 
     def schedules(self, now: datetime) -> None:
-        while self.next_quarter <= now:
-            req = SCHEDULES["sync_schedule"](dg.build_schedule_context(scheduled_execution_time=self.next_quarter))
+        while self.next_quarter <= now:  # at :00 the hour's close: its sync and the instances snapshot
+            name = "hour_close_schedule" if self.next_quarter.minute == 0 else "sync_schedule"
+            req = SCHEDULES[name](dg.build_schedule_context(scheduled_execution_time=self.next_quarter))
             self.request(req.run_key, req.partition_key)
+            if name == "hour_close_schedule":
+                self.request(f"{req.run_key}:instances", None)
             self.next_quarter += timedelta(minutes=15)
-        while self.next_instances <= now:
-            req = SCHEDULES["instances_schedule"](dg.build_schedule_context(scheduled_execution_time=self.next_instances))
-            self.request(req.run_key, req.partition_key)
-            self.next_instances += timedelta(hours=1)
 
     def tick(self) -> int:
         started = time.monotonic()

@@ -62,7 +62,7 @@ EDGES = {
     ("prediction_insights", "insights_summary"),
     ("anomaly_insights", "batch_alerts"), ("insights_summary", "insights_archive"),  # side effects as assets
 }
-SCHEDULES = {"sync_schedule", "instances_schedule", "anomaly_schedule", "pattern_schedule", "prediction_schedule"}
+SCHEDULES = {"hour_close_schedule", "sync_schedule", "anomaly_schedule", "prediction_schedule"}
 SENSOR = "dynamodb_change_sensor"
 
 INSTANCE_YAML = """\

@@ -11,6 +11,14 @@
 -- array of timestamps; one element = one six-hour partition). Each window reads only its
 -- own lookback [WINDOW_END - lookback_hours, WINDOW_END), with hours counted from its own
 -- end, so a range gives the same rows as running its windows one by one.
+--
+-- Shape guards (so a forecast means new, gradual growth): PRIOR_N/PRIOR_MAX are the hours
+-- before the recent window and their highest hourly average; RECENT_HIGH is the highest
+-- hourly average of the last quarter of the recent window; MAX_RISE and MAX_RISE_RECENT
+-- are the largest rise within two hours (hourly average minus the one two hours before)
+-- over the lookback and the recent window: a step, not a trend, when two hours carry most
+-- of the rise (two, so a step that falls inside an hour is not split in halves). Rows with at least
+-- %(min_points)s hours are returned; the long line's own minimum is applied in Python.
 -- Parameters: window_ends (JSON), lookback_hours, curve_hours, min_points, catalogue.
 WITH windows AS (
     SELECT w.VALUE::VARCHAR::TIMESTAMP_NTZ AS WINDOW_END,
@@ -36,6 +44,7 @@ split AS (
     -- The curve window's design columns: hours X, X², and one daily harmonic (S, C) so a
     -- daily cycle is not mistaken for a trend or for acceleration.
     SELECT WINDOW_END, INSTANCE_ID, METRIC, THRESHOLD, X, Y,
+           Y - LAG(Y, 2) OVER (PARTITION BY WINDOW_END, INSTANCE_ID, METRIC ORDER BY X) AS RISE,
            IFF(X >= -%(curve_hours)s, 1, NULL) AS Q1,
            IFF(X >= -%(curve_hours)s, X, NULL) AS QX,
            IFF(X >= -%(curve_hours)s, X * X, NULL) AS QXX,
@@ -63,7 +72,12 @@ SELECT
     SUM(QS * QS) AS Q_SS, SUM(QS * QC) AS Q_SC, SUM(QC * QC) AS Q_CC,
     SUM(QY) AS Q_1Y, SUM(QX * QY) AS Q_XY, SUM(QXX * QY) AS Q_XXY, SUM(QS * QY) AS Q_SY, SUM(QC * QY) AS Q_CY,
     SUM(QY * QY) AS Q_YY,
-    MAX_BY(Y, X) AS LAST_HOUR_AVG
+    MAX_BY(Y, X) AS LAST_HOUR_AVG,
+    COUNT_IF(X < -%(curve_hours)s) AS PRIOR_N,
+    MAX(IFF(X < -%(curve_hours)s, Y, NULL)) AS PRIOR_MAX,
+    MAX(IFF(X >= -%(curve_hours)s / 4.0, Y, NULL)) AS RECENT_HIGH,
+    MAX(RISE) AS MAX_RISE,
+    MAX(IFF(X > -%(curve_hours)s + 1, RISE, NULL)) AS MAX_RISE_RECENT
 FROM split
 GROUP BY WINDOW_END, INSTANCE_ID, METRIC
 HAVING COUNT(*) >= %(min_points)s
