@@ -50,6 +50,7 @@ from benchmarks.report import fleet_table, markdown_table, plot_series  # noqa: 
 from nephos_pipeline.analytics.anomaly.detector import (  # noqa: E402
     COMPARED,
     DEFAULT,
+    NOVELTY_STEP,
     SEED_RULE,
     DetectorConfig,
     flag,
@@ -171,12 +172,19 @@ def fleet_rates(frame: pd.DataFrame, source: str, configs: list[DetectorConfig])
 
 
 def realistic_fleet(configs: list[DetectorConfig],
-                    seeds: tuple[int, ...] = realistic.DEV_SEEDS + realistic.HELD_OUT_SEEDS) -> dict:
-    """The labelled realistic fleet (``benchmarks/realistic_fleet.py``), per seed and detector."""
+                    seeds: tuple[int, ...] = realistic.DEV_SEEDS + realistic.SEEN_SEEDS + realistic.HELD_OUT_SEEDS,
+                    kinds: tuple[str, ...] = realistic.KINDS, count: int = realistic.INCIDENTS,
+                    plant_seeds: dict[int, int] | None = None) -> dict:
+    """The labelled realistic fleet (``benchmarks/realistic_fleet.py``), per seed and detector.
+
+    ``plant_seeds`` maps a fleet seed to another planting seed (the surge-only set).
+    """
     out: dict = {"instances": realistic.INSTANCES, "days": realistic.DAYS, "seeds": {},
-                 "dev_seeds": list(realistic.DEV_SEEDS), "held_out_seeds": list(realistic.HELD_OUT_SEEDS)}
+                 "dev_seeds": list(realistic.DEV_SEEDS), "seen_seeds": list(realistic.SEEN_SEEDS),
+                 "held_out_seeds": list(realistic.HELD_OUT_SEEDS), "kinds": list(kinds), "incidents": count}
     for seed in seeds:
-        frame, planted = realistic.plant(realistic.healthy_fleet(seed=seed), seed=seed)
+        plant_seed = (plant_seeds or {}).get(seed, seed)
+        frame, planted = realistic.plant(realistic.healthy_fleet(seed=seed), seed=plant_seed, count=count, kinds=kinds)
         scores = replay_scores(frame)
         ticks = scores["tick"]
         weeks = ((ticks.max() - ticks.min()) - pd.Timedelta(hours=DEFAULT.min_baseline_hours)) / pd.Timedelta(days=7)
@@ -202,14 +210,32 @@ PRECISION_FILE = Path(__file__).resolve().parent / "results" / "insight_precisio
 
 
 def precision_section(corpus: list[NabSeries], scores: pd.DataFrame, fleet: dict | None) -> dict:
-    """Precision of the default's insights per (method, severity): NAB plus every fleet seed."""
+    """Precision of the default's insights per (method, severity), measured out of sample.
+
+    The table (the confidence in code) counts NAB and the development fleet seeds only;
+    ``check`` counts the other seeds (seen, held out) per cell beside the confidence the
+    table gives them, so the calibration is checked on fleets it was not computed on.
+    """
     labelled = nab_labelled(corpus, created_insights(scores, DEFAULT))
     seeds = sorted((fleet or {}).get("seeds", {}))
-    for seed in seeds:
-        labelled += [(r["method"], r["severity"], r["true"]) for r in fleet["seeds"][seed][DEFAULT.name]["insights"]]
-    fleet_insights = sum(len(fleet["seeds"][seed][DEFAULT.name]["insights"]) for seed in seeds)
-    return {"detector": DEFAULT.name, "sources": ["NAB realAWSCloudwatch", *(f"realistic fleet seed {s}" for s in seeds)],
-            "fleet_insights": fleet_insights, "table": precision_table(labelled)}
+
+    def fleet_labelled(seed: str) -> list[tuple[str, str, bool]]:
+        return [(r["method"], r["severity"], r["true"]) for r in fleet["seeds"][seed][DEFAULT.name]["insights"]]
+
+    dev = [s for s in seeds if int(s) in realistic.DEV_SEEDS]
+    for seed in dev:
+        labelled += fleet_labelled(seed)
+    measured = precision_table(labelled)
+    check = {}
+    for seed in (s for s in seeds if s not in dev):
+        cells = precision_table(fleet_labelled(seed))
+        for key, cell in cells.items():
+            true, total = measured.get(key, {"true": 0, "insights": 0}).values()
+            cell["table_confidence"] = round((true + 1) / (total + 2), 2) if total else None
+        check[seed] = cells
+    fleet_insights = sum(len(fleet["seeds"][seed][DEFAULT.name]["insights"]) for seed in dev)
+    return {"detector": DEFAULT.name, "sources": ["NAB realAWSCloudwatch", *(f"realistic fleet seed {s}" for s in dev)],
+            "fleet_insights": fleet_insights, "table": measured, "check": check}
 
 
 def sections(with_clean_fleet: bool) -> dict[str, Callable[[], dict]]:
@@ -221,6 +247,13 @@ def sections(with_clean_fleet: bool) -> dict[str, Callable[[], dict]]:
     if with_clean_fleet:
         out["clean_fleet"] = lambda: clean_fleet(list(COMPARED))
         out["realistic_fleet"] = lambda: realistic_fleet(list(COMPARED))
+        # Development set for short surges: the dev seeds' fleets with traffic surges only.
+        out["surge_fleet"] = lambda: realistic_fleet(
+            [NOVELTY_STEP, DEFAULT], seeds=tuple(realistic.SURGE_PLANT_SEEDS), kinds=("traffic_surge",), count=20,
+            plant_seeds=realistic.SURGE_PLANT_SEEDS)
+        out["shift_fleet"] = lambda: realistic_fleet(  # ... and with resizes only (one per host)
+            [NOVELTY_STEP, DEFAULT], seeds=tuple(realistic.SHIFT_PLANT_SEEDS), kinds=("cpu_level_shift",), count=10,
+            plant_seeds=realistic.SHIFT_PLANT_SEEDS)
     out["forecast_accuracy"] = forecast_accuracy  # time-to-threshold error, same results file
     return out
 
@@ -277,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         args.precision_out.write_text(json.dumps(results["insight_precision"], indent=2, sort_keys=True) + "\n")
     print(markdown_table(results))
     print("\n" + fleet_table(results))
+    print("\n" + fleet_table(results, "surge_fleet"))
+    print("\n" + fleet_table(results, "shift_fleet"))
     print(f"\nwrote {args.out} in {results['meta']['total_seconds']} s")
     return 0
 

@@ -37,14 +37,15 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def fleet_table(results: dict) -> str:
-    """The labelled realistic fleet: one row per detector, per seed found / false alarms."""
-    fleet = results.get("realistic_fleet")
+def fleet_table(results: dict, section: str = "realistic_fleet") -> str:
+    """A labelled fleet section: one row per detector, per seed found / false alarms."""
+    fleet = results.get(section)
     if not fleet:
         return ""
     seeds = list(fleet["seeds"])
-    held = {str(s) for s in fleet.get("held_out_seeds", [])}
-    header = ["detector"] + [f"seed {s}{' (held out)' if s in held else ''}: found / false per healthy instance-week"
+    role = {str(s): r for r, key in (("dev", "dev_seeds"), ("seen", "seen_seeds"), ("held out", "held_out_seeds"))
+            for s in fleet.get(key, [])}
+    header = ["detector"] + [f"seed {s} ({role.get(s, '?')}): found / false per healthy instance-week"
                              " / insights per found incident" for s in seeds]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name in fleet["seeds"][seeds[0]]:

@@ -23,6 +23,7 @@ from nephos_pipeline.analytics.anomaly.config import (  # noqa: F401  (re-export
     DEFAULT,
     MAD_TO_SIGMA,
     NOVELTY_SEASONAL,
+    NOVELTY_STEP,
     PEAK_NOVELTY_3,
     ROLLING_MAD,
     SEASONAL_MAD,

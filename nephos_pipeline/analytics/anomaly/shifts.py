@@ -56,6 +56,19 @@ def persistent(scores: pd.DataFrame, mask: np.ndarray, ticks: int) -> np.ndarray
     return out
 
 
+def lagged(scores: pd.DataFrame, mask: np.ndarray, lag: int) -> np.ndarray:
+    """Per row: ``mask`` of the series' window ``lag`` ticks earlier (False if that window is missing)."""
+    frame = pd.DataFrame({"i": scores["instance_id"].to_numpy(), "m": scores["metric"].to_numpy(),
+                          "t": pd.to_datetime(scores["tick"]).to_numpy(), "x": mask})
+    frame = frame.sort_values(["i", "m", "t"], kind="stable")
+    groups = frame.groupby(["i", "m"], sort=False)
+    earlier = groups["x"].shift(lag, fill_value=False).to_numpy(bool)
+    gap = (frame["t"] - groups["t"].shift(lag)).to_numpy()
+    out = np.zeros(len(mask), dtype=bool)
+    out[frame.index.to_numpy()] = earlier & (gap == np.timedelta64(15 * lag, "m"))
+    return out
+
+
 def seasonal_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.ndarray]:
     """Per row: hit (bool), value (window mean), centre, spread and z of the seasonal path."""
     mean, centre = _col(scores, "value"), _col(scores, "seasonal_centre")
@@ -127,7 +140,17 @@ def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.nda
     morning is below the weekdays' range but at the level of the hour before it (the
     ramp that did not happen), so it is not a step; an office-hours ramp is a step, but
     inside the same hour's range. Falls must hold ``step_ticks_down`` windows, rises
-    ``step_ticks_up``.
+    ``step_ticks_up``. A fall may use its own, smaller ratio (``step_ratio_down``): a resize
+    to 40-55 % at night or on a weekend evening leaves a window high (its 80th percentile,
+    above the mean) that 1.5 times does not put below the quiet hour's lowest mean.
+
+    A rise may be judged on partial windows (``step_whole_up`` < ``step_ticks_up``): a
+    20-35 minute surge that starts mid-window fills one window whole and the next (or
+    the one before) only in part, so "two whole windows" misses it. Then every window of
+    the rise must have its mean *and* its high beyond the step (the level held for about
+    4 of its 15 minutes and lifted the window's average: one 1-3 minute burst does not
+    do both), and ``step_whole_up`` of them their low too. One whole window alone (an
+    exactly 15-minute burst, a lunch peak) is still not a step.
     """
     ratio = config.step_ratio or np.inf
     mean, low, high = _col(scores, "value"), _col(scores, "window_low"), _col(scores, "window_high")
@@ -138,14 +161,23 @@ def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.nda
     spread = np.fmax(np.nan_to_num(MAD_TO_SIGMA * _col(scores, "seasonal_spread")),
                      np.fmax(config.spread_floor_rel * level, config.spread_floor_abs))
     hit = np.zeros(len(mean), dtype=bool)
-    for ticks, sign in ((config.step_ticks_down, -1), (config.step_ticks_up, 1)):
-        before = _before(scores, ticks, 4)
-        with np.errstate(invalid="ignore"):
-            if sign < 0:
-                moved = (high * ratio < _col(scores, "seasonal_low")) & (high * ratio < before)
-            else:
-                moved = (low > ratio * _col(scores, "seasonal_high")) & (low > ratio * before)
-        hit |= persistent(scores, usable & moved & (before > 0), ticks)
+    same_low, same_high = _col(scores, "seasonal_low"), _col(scores, "seasonal_high")
+    down_before = _before(scores, config.step_ticks_down, 4)
+    with np.errstate(invalid="ignore"):
+        down = config.step_ratio_down or ratio
+        fell = usable & (down_before > 0) & (high * down < same_low) & (high * down < down_before)
+    hit |= persistent(scores, fell, config.step_ticks_down)
+    ticks = config.step_ticks_up
+    before = _before(scores, ticks, 4)
+    step = ratio * np.maximum(same_high, before)  # NaN (no step) without either
+    with np.errstate(invalid="ignore"):
+        whole = usable & (before > 0) & (low > step)
+        partial = usable & (before > 0) & (np.minimum(mean, high) > step)
+    if config.step_whole_up >= ticks:
+        hit |= persistent(scores, whole, ticks)
+    else:  # every window at least partial, and ``step_whole_up`` of them (1 or more) whole
+        wholes = whole.astype(int) + sum(lagged(scores, whole, lag).astype(int) for lag in range(1, ticks))
+        hit |= persistent(scores, whole | partial, ticks) & (wholes >= max(config.step_whole_up, 1))
     with np.errstate(invalid="ignore"):
         z = np.nan_to_num((mean - centre) / spread)
     return {"hit": hit, "value": mean, "centre": centre, "spread": spread, "z": z}

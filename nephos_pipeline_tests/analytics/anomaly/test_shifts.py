@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from nephos_pipeline.analytics.anomaly import shifts
-from nephos_pipeline.analytics.anomaly.detector import DEFAULT, NOVELTY_SEASONAL, flag, lookback_ticks
+from nephos_pipeline.analytics.anomaly.detector import (
+    DEFAULT,
+    NOVELTY_SEASONAL,
+    NOVELTY_STEP,
+    flag,
+    lookback_ticks,
+)
 from nephos_pipeline.analytics.anomaly.incidents import Incident
 
 T0 = pd.Timestamp("2026-02-05 12:00")
@@ -42,6 +48,15 @@ def test_a_resize_is_a_step_out_of_the_same_hour_range_after_three_windows():
     assert list(flagged["method"].unique()) == ["step_shift"] and flagged["direction"].eq("low").all()
 
 
+def test_a_resize_at_night_is_a_fall_at_its_own_smaller_ratio():
+    # Night CPU at 10 (same hour 8-12 on the previous days), resized to 55 %: the window high
+    # (5.8) times 1.5 is not below the night's lowest mean (8), times 1.3 it is.
+    frame = rows([10.0] * 6 + [5.5] * 5, same_hour=(8.0, 10.0, 12.0))
+    assert hits(frame) == [8, 9, 10]
+    assert hits(frame, NOVELTY_STEP) == []  # the previous default: 1.5 for falls too
+    assert hits(rows([10.0] * 6 + [7.0] * 5, same_hour=(8.0, 10.0, 12.0))) == []  # 70 %: inside the noise
+
+
 def test_a_weekend_morning_below_the_weekdays_is_not_a_step():
     # The ramp that did not happen: below the same hour's weekday range, but at the level of
     # the hour before it, so nothing stepped.
@@ -59,6 +74,47 @@ def test_a_night_surge_is_a_step_up_after_two_windows_and_a_burst_is_not():
     assert hits(surge) == [7]
     burst = rows([10.0] * 6 + [90.0] + [10.0] * 4, same_hour=(8.0, 10.0, 12.0))
     assert hits(burst) == []
+
+
+def straddled(partial_before: float, partial_after: float, whole: int = 1) -> pd.DataFrame:
+    """Network in at 10 (same hour's highest mean 12) with a surge to 90 that fills ``whole``
+    windows and the given share of the window before and after (a 1-minute series' 80th
+    percentile is the surge's level once it held 4 of the 15 minutes)."""
+    values = [10.0] * 6
+    shares = [partial_before] + [1.0] * whole + [partial_after]
+    values += [10.0 + 80.0 * share for share in shares] + [10.0] * 3
+    frame = rows(values, same_hour=(8.0, 10.0, 12.0))
+    for i, share in enumerate(shares, start=6):
+        if share < 1.0:
+            frame.loc[i, "window_low"] = 9.5
+            frame.loc[i, "window_high"] = 90.0 if share >= 4 / 15 else 10.5
+    return frame
+
+
+def test_a_short_surge_that_straddles_ticks_is_a_step_on_one_whole_window_and_a_partial_one():
+    # 33 minutes: 8 minutes of the window before, one whole window, 10 of the window after.
+    surge = straddled(8 / 15, 10 / 15)
+    assert hits(surge) == [7, 8]  # found at the whole window's tick, 15 minutes after it began
+    assert hits(surge, NOVELTY_STEP) == []  # the previous rule wanted two whole windows
+    flagged = flag(surge, DEFAULT)
+    assert flagged["method"].tolist()[:1] == ["step_shift"] and flagged["direction"].eq("high").all()
+    late = straddled(2 / 15, 10 / 15)  # began 2 minutes before a tick: the window after counts
+    assert hits(late) == [8]
+
+
+def test_one_window_or_bursts_beside_it_are_not_a_surge():
+    # A lunch peak or a batch job of exactly one window, even at 9x the same hour: not a step.
+    assert hits(straddled(0.0, 0.0)) == []
+    # One whole window with a 2-minute burst in the window after: that window's mean rose
+    # (21) but its high did not (the level was not held), so still one window.
+    assert hits(straddled(0.0, 2 / 15)) == []
+    # Two windows above the hour before but inside the same hour's range (a normal lunch
+    # peak on a day that was quiet before it) are not a step either.
+    peak = rows([10.0] * 6 + [11.5, 11.5] + [10.0] * 3, same_hour=(8.0, 10.0, 12.0))
+    assert hits(peak) == []
+    # A surge that never fills a whole window (20 minutes split 10 / 10) stays unflagged:
+    # the rule needs one whole window (what peak novelty misses beyond that is a known limit).
+    assert hits(straddled(10 / 15, 10 / 15, whole=0)) == []
 
 
 def test_the_step_needs_a_day_of_the_same_hour_and_consecutive_windows():
