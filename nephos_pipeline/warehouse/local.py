@@ -44,9 +44,11 @@ def _acquire(path: str, busy_timeout_s: float, memory_limit: str | None = None) 
         if entry is None:
             Path(path).mkdir(parents=True, exist_ok=True)
             entry = [FakeSnow(db_path=path), 0]
+            # DuckDB's own settings, not Snowflake SQL. fakesnow's main database is in
+            # memory, so DuckDB would spill into the working directory (".tmp"); spill
+            # beside the database files instead. The cap bounds the engine's buffers.
+            entry[0].duck_conn.execute("SET temp_directory = ?", [str(Path(path) / "spill")])
             if memory_limit:
-                # DuckDB's own setting, not Snowflake SQL: it caps the embedded engine's
-                # buffers, and large joins/aggregates spill to NEPHOS_HOME instead.
                 entry[0].duck_conn.execute("SET memory_limit = ?", [memory_limit])
             _OPEN[path] = entry
         entry[1] += 1

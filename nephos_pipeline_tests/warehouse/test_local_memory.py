@@ -13,8 +13,11 @@ def test_the_setting_reaches_the_embedded_engine(tmp_path) -> None:
     warehouse = build_warehouse(env)
     with warehouse.connection() as conn:
         limit = warehouse.query("SELECT CURRENT_SETTING('memory_limit') AS LIMIT_", None, conn)
+        spill = warehouse.query("SELECT CURRENT_SETTING('temp_directory') AS SPILL", None, conn)
     # DuckDB reports the cap in MiB: 300 MB = 286.1 MiB.
     assert str(limit.iloc[0, 0]).startswith("286.1")
+    # It spills beside the database files, never into the working directory.
+    assert str(spill.iloc[0, 0]) == str(tmp_path.resolve() / "warehouse" / "spill")
 
 
 def test_unset_leaves_the_engine_default(tmp_path) -> None:
