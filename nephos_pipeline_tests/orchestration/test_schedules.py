@@ -100,6 +100,21 @@ def test_hour_close_is_one_run_of_the_hours_work():
     assert job.partitions_def is not None and job.executor_def.name == "in_process"
 
 
+def test_resolving_the_jobs_warns_about_nothing():
+    """The hour's close mixes backfill policies on purpose; users starting `dg dev` or the demo
+    see no warning about it, and no other job mixes them."""
+    import warnings
+
+    from nephos_pipeline.definitions import build_definitions
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        defs = build_definitions()
+        for name in ("hour_close_job", "sync_hourly_job", "pattern_job", "anomaly_job", "prediction_job"):
+            defs.resolve_job_def(name)
+    assert not [w for w in seen if "BackfillPolic" in str(w.message)]
+
+
 def test_pattern_refuses_an_hour_still_open(tmp_path, monkeypatch):
     """Patterns share the sync's partitions (the open hour has one): that hour fails clearly."""
     from nephos_pipeline.clock import utc_now
