@@ -265,7 +265,7 @@ def build_dynamodb_change_sensor(
         unregistered, new_cursor.unregistered = discovery.unregistered_by_hour(
             seen, registered, new_cursor.unregistered, plan.hourly, plan.pending)
         if (runs_of := _runs_of(context, (hourly_job.name, *covering_jobs))) is not None:
-            coverage.apply(plan, runs_of, moment, partition_start, set(unregistered))
+            coverage.apply(plan, runs_of, moment, set(unregistered))
         new_cursor.pending = plan.pending
         new_cursor.changed = {k: plan.changed[k] for k in plan.pending if k in plan.changed}
         summary = plan.summary()

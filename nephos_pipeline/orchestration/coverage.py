@@ -32,6 +32,8 @@ from typing import Protocol
 
 from dagster import DagsterRunStatus, RunRecord
 
+from nephos_pipeline.clock import partition_start
+
 
 class RunPlan(Protocol):
     """The parts of the change sensor's plan (``change_sensor.RunPlan``) this module moves."""
@@ -64,16 +66,15 @@ def judge(runs: Sequence[RunRecord], written: float, hour_end: datetime, now: da
     return REQUEST, None
 
 
-def apply(plan: RunPlan, runs_of: Callable[[str], Sequence[RunRecord]], now: datetime, parse: Callable[[str], datetime],
-          skip: set[str]) -> None:
+def apply(plan: RunPlan, runs_of: Callable[[str], Sequence[RunRecord]], now: datetime, skip: set[str]) -> None:
     """Move covered hours of ``plan.hourly`` to ``plan.covered`` and waiting ones back to
-    ``plan.pending`` (signature kept, so the run key stays the same). ``parse`` turns a
-    partition key into its hour; hours in ``skip`` are left to be requested."""
+    ``plan.pending`` (signature kept, so the run key stays the same); hours in ``skip`` are
+    left to be requested."""
     for key, run_key in sorted(plan.hourly.items()):
         if key in skip:
             continue
         verdict, run_id = judge(runs_of(key), plan.changed.get(key, now.timestamp()),
-                                parse(key) + timedelta(hours=1), now)
+                                partition_start(key) + timedelta(hours=1), now)
         if verdict == REQUEST:
             continue
         del plan.hourly[key]
