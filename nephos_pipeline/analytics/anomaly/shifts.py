@@ -38,35 +38,32 @@ def _col(scores: pd.DataFrame, name: str) -> np.ndarray:
     return scores[name].to_numpy(float)
 
 
+def earlier(scores: pd.DataFrame, values: np.ndarray, lags: range) -> list[np.ndarray]:
+    """Per lag k: each row's ``values`` of its series' window k ticks earlier, NaN when that
+    window is missing (not exactly k x 15 minutes before). Rows are matched within the
+    series by tick, so the frame may be in any order; it is sorted once for every lag."""
+    frame = pd.DataFrame({"i": scores["instance_id"].to_numpy(), "m": scores["metric"].to_numpy(),
+                          "t": pd.to_datetime(scores["tick"]).to_numpy(), "x": np.asarray(values, float)})
+    frame = frame.sort_values(["i", "m", "t"], kind="stable")
+    groups = frame.groupby(["i", "m"], sort=False)
+    rows = frame.index.to_numpy()
+    out = []
+    for k in lags:
+        gap = (frame["t"] - groups["t"].shift(k)).to_numpy()
+        shifted = np.full(len(frame), np.nan)
+        shifted[rows] = np.where(gap == np.timedelta64(15 * k, "m"), groups["x"].shift(k).to_numpy(float), np.nan)
+        out.append(shifted)
+    return out
+
+
 def persistent(scores: pd.DataFrame, mask: np.ndarray, ticks: int) -> np.ndarray:
     """True where ``mask`` also held for the series' ``ticks - 1`` previous consecutive windows."""
     if ticks <= 1 or not mask.any():
         return mask
-    frame = pd.DataFrame({"i": scores["instance_id"].to_numpy(), "m": scores["metric"].to_numpy(),
-                          "t": pd.to_datetime(scores["tick"]).to_numpy(), "x": mask})
-    frame = frame.sort_values(["i", "m", "t"], kind="stable")
-    groups = frame.groupby(["i", "m"], sort=False)
-    held = frame["x"].to_numpy().copy()
-    for lag in range(1, ticks):
-        before = groups["x"].shift(lag, fill_value=False).to_numpy(bool)
-        gap = (frame["t"] - groups["t"].shift(lag)).to_numpy()
-        held &= before & (gap == np.timedelta64(15 * lag, "m"))
-    out = np.zeros(len(mask), dtype=bool)
-    out[frame.index.to_numpy()] = held
-    return out
-
-
-def lagged(scores: pd.DataFrame, mask: np.ndarray, lag: int) -> np.ndarray:
-    """Per row: ``mask`` of the series' window ``lag`` ticks earlier (False if that window is missing)."""
-    frame = pd.DataFrame({"i": scores["instance_id"].to_numpy(), "m": scores["metric"].to_numpy(),
-                          "t": pd.to_datetime(scores["tick"]).to_numpy(), "x": mask})
-    frame = frame.sort_values(["i", "m", "t"], kind="stable")
-    groups = frame.groupby(["i", "m"], sort=False)
-    earlier = groups["x"].shift(lag, fill_value=False).to_numpy(bool)
-    gap = (frame["t"] - groups["t"].shift(lag)).to_numpy()
-    out = np.zeros(len(mask), dtype=bool)
-    out[frame.index.to_numpy()] = earlier & (gap == np.timedelta64(15 * lag, "m"))
-    return out
+    held = mask.copy()
+    for before in earlier(scores, mask, range(1, ticks)):
+        held &= before == 1.0
+    return held
 
 
 def seasonal_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.ndarray]:
@@ -112,21 +109,9 @@ def collapse(scores: pd.DataFrame, config: DetectorConfig) -> np.ndarray:
 def _before(scores: pd.DataFrame, lag: int, span: int) -> np.ndarray:
     """Per row: the mean window mean of the series over lags ``lag`` .. ``lag + span - 1``.
 
-    NaN unless all those windows are present and consecutive. Rows are matched within the
-    series by tick, so the frame may be in any order.
+    NaN unless all those windows are present and consecutive.
     """
-    frame = pd.DataFrame({"i": scores["instance_id"].to_numpy(), "m": scores["metric"].to_numpy(),
-                          "t": pd.to_datetime(scores["tick"]).to_numpy(), "x": _col(scores, "value")})
-    frame = frame.sort_values(["i", "m", "t"], kind="stable")
-    groups = frame.groupby(["i", "m"], sort=False)
-    total = np.zeros(len(frame))
-    for k in range(lag, lag + span):
-        earlier = groups["x"].shift(k).to_numpy(float)
-        gap = (frame["t"] - groups["t"].shift(k)).to_numpy()
-        total += np.where(gap == np.timedelta64(15 * k, "m"), earlier, np.nan)
-    out = np.full(len(frame), np.nan)
-    out[frame.index.to_numpy()] = total / span
-    return out
+    return sum(earlier(scores, _col(scores, "value"), range(lag, lag + span))) / span
 
 
 def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.ndarray]:
@@ -176,7 +161,7 @@ def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.nda
     if config.step_whole_up >= ticks:
         hit |= persistent(scores, whole, ticks)
     else:  # every window at least partial, and ``step_whole_up`` of them (1 or more) whole
-        wholes = whole.astype(int) + sum(lagged(scores, whole, lag).astype(int) for lag in range(1, ticks))
+        wholes = whole.astype(int) + sum((w == 1.0).astype(int) for w in earlier(scores, whole, range(1, ticks)))
         hit |= persistent(scores, whole | partial, ticks) & (wholes >= max(config.step_whole_up, 1))
     with np.errstate(invalid="ignore"):
         z = np.nan_to_num((mean - centre) / spread)
