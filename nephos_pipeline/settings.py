@@ -73,7 +73,7 @@ _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORE
 
 
 def local_warehouse_memory(env: Mapping[str, str] | None = None) -> str | None:
-    """``NEPHOS_LOCAL_WAREHOUSE_MEMORY`` (e.g. ``1GB``): the embedded warehouse's memory cap.
+    """``NEPHOS_LOCAL_WAREHOUSE_MEMORY`` (e.g. ``1.5GB``): the embedded warehouse's memory cap.
 
     Why a setting: on the embedded warehouse the SQL runs inside the pipeline's process, so
     its buffers are the process's memory. Capped, DuckDB spills large joins and aggregates to

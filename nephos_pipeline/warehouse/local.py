@@ -75,7 +75,7 @@ class LocalWarehouse(Warehouse):
     busy_timeout_s: float = 30.0
     memory_limit: str | None = Field(
         default=None,
-        description="Cap on the embedded engine's memory (DuckDB memory_limit, e.g. '1GB'; "
+        description="Cap on the embedded engine's memory (DuckDB memory_limit, e.g. '1.5GB'; "
                     "NEPHOS_LOCAL_WAREHOUSE_MEMORY). Unset: DuckDB's default, 80% of RAM.",
     )
 
