@@ -63,7 +63,7 @@ def raw_scores(wh: LocalWarehouse, conn, first: datetime, last: datetime, instan
     """The scores as they were computed before METRICS_15M (the reference)."""
     sql = load_sql("analytics/anomaly_scores.sql")
     sql = sql[:sql.index("buckets AS (")] + RAW_BUCKETS + sql[sql.index("series AS ("):]  # the CTE after buckets
-    params = {"with_seasonal": 1, "range_start": first, "range_end": last,
+    params = {"with_seasonal": 1, "week_from": None, "range_start": first, "range_end": last,
               "instance_ids_json": None if instance_ids is None else pd.Series(instance_ids).to_json(orient="values")}
     scores = wh.query(sql, params, conn)
     scores["tick"] = pd.to_datetime(scores["tick"])

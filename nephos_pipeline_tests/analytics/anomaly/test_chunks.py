@@ -63,6 +63,25 @@ def test_chunked_flags_equal_one_statement(fleet_warehouse):
     pd.testing.assert_frame_equal(after_first_flag(levels_small), after_first_flag(levels_big), check_dtype=False)
 
 
+@pytest.mark.parametrize("config", detector.COMPARED, ids=lambda c: c.name)
+def test_every_detector_flags_as_one_full_statement(loaded_fleet_dir, tmp_path, config):
+    """Chunks score their lookback ticks without the week baseline unless the detector
+    reads it there (``lookback_reads_week``): same flags as one statement scoring every
+    column of every tick, for every compared detector."""
+    from nephos_pipeline_tests.analytics.conftest import clone
+
+    end = END.replace(tzinfo=None, minute=0)
+    first, last = end - timedelta(hours=30) + chunks.TICK, end
+    wh = clone(loaded_fleet_dir, tmp_path / "warehouse")
+    with wh.connection() as conn:
+        scores = detector.score_ticks(wh, conn, first - detector.LOOKBACK_TICKS * chunks.TICK, last)
+        whole = detector.flag(scores, config)
+        whole = whole[whole["tick"] >= pd.Timestamp(first)].reset_index(drop=True)
+        got, _, _ = chunks.flag_range(wh, conn, first, last, config, Chunking(instances=4, rows=10**9))
+    assert len(whole) >= 1
+    pd.testing.assert_frame_equal(got, whole, check_dtype=False)
+
+
 def test_chunked_findings_equal_unchunked(fleet_warehouse):
     end = END.replace(tzinfo=None, minute=0)
     first, last = end - timedelta(hours=8) + chunks.TICK, end
