@@ -38,18 +38,30 @@ bounds AS (
         CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(last_tick)s::TIMESTAMP_NTZ) / 900000) AS last_no
 ),
 edges AS (
-    -- The bucket holding lookback_start and the one holding last_tick, cut by the bounds.
+    -- The bucket holding lookback_start and the one holding last_tick, cut by the bounds:
+    -- two 15-minute ranges of METRICS with constant bounds (so a scan prunes to them).
     SELECT
         m.INSTANCE_ID,
         CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, m.TS) / 900000) AS BUCKET_NO,
         COUNT(DISTINCT m.TS) AS REPORTS,
         MIN(m.TS) AS FIRST_TS,
         MAX(m.TS) AS LAST_TS
-    FROM METRICS m
+    FROM (
+        SELECT INSTANCE_ID, TS
+        FROM METRICS
+        WHERE TS >= %(lookback_start)s::TIMESTAMP_NTZ
+          AND TS <= LEAST(%(last_tick)s::TIMESTAMP_NTZ, DATEADD('minute', 15 * CEIL(DATEDIFF('millisecond',
+                  '1970-01-01'::TIMESTAMP_NTZ, %(lookback_start)s::TIMESTAMP_NTZ) / 900000), '1970-01-01'::TIMESTAMP_NTZ))
+        UNION ALL
+        SELECT INSTANCE_ID, TS
+        FROM METRICS
+        WHERE TS <= %(last_tick)s::TIMESTAMP_NTZ
+          AND TS > GREATEST(DATEADD('minute', 15 * CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ,
+                  %(lookback_start)s::TIMESTAMP_NTZ) / 900000), '1970-01-01'::TIMESTAMP_NTZ),
+                  DATEADD('minute', 15 * (CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ,
+                  %(last_tick)s::TIMESTAMP_NTZ) / 900000) - 1), '1970-01-01'::TIMESTAMP_NTZ))
+    ) m
     JOIN live l ON l.INSTANCE_ID = m.INSTANCE_ID
-    JOIN bounds ON m.TS <= DATEADD('minute', 15 * bounds.first_no, '1970-01-01'::TIMESTAMP_NTZ)
-                OR m.TS > DATEADD('minute', 15 * (bounds.last_no - 1), '1970-01-01'::TIMESTAMP_NTZ)
-    WHERE m.TS >= %(lookback_start)s::TIMESTAMP_NTZ AND m.TS <= %(last_tick)s::TIMESTAMP_NTZ
     GROUP BY m.INSTANCE_ID, BUCKET_NO
 ),
 buckets AS (
@@ -60,12 +72,32 @@ buckets AS (
     UNION ALL
     SELECT INSTANCE_ID, BUCKET_NO, REPORTS, FIRST_TS, LAST_TS FROM edges
 ),
+linked AS (
+    -- Each non-empty bucket with the last report of the bucket just before it (NULL: that
+    -- one is empty) and whether the bucket after it is empty: hash joins, not a window.
+    SELECT b.INSTANCE_ID, b.BUCKET_NO, b.FIRST_TS, b.LAST_TS,
+           p.LAST_TS AS PREVIOUS_LAST_TS,
+           n.BUCKET_NO IS NULL AS RUN_END
+    FROM buckets b
+    LEFT JOIN buckets p ON p.INSTANCE_ID = b.INSTANCE_ID AND p.BUCKET_NO = b.BUCKET_NO - 1
+    LEFT JOIN buckets n ON n.INSTANCE_ID = b.INSTANCE_ID AND n.BUCKET_NO = b.BUCKET_NO + 1
+),
 steps AS (
-    -- Consecutive non-empty buckets: the gap from one's last report to the next one's first.
-    SELECT INSTANCE_ID,
-           LAG(LAST_TS) OVER (PARTITION BY INSTANCE_ID ORDER BY BUCKET_NO) AS LAST_REPORT,
-           FIRST_TS AS RESUMED_AT
-    FROM buckets
+    -- Consecutive reports in different buckets: from a bucket's last report to the next
+    -- non-empty bucket's first. Adjacent buckets are joined above; across empty buckets (a
+    -- gap: few rows), a LAG over the first and last buckets of each run of non-empty ones.
+    SELECT INSTANCE_ID, PREVIOUS_LAST_TS AS LAST_REPORT, FIRST_TS AS RESUMED_AT
+    FROM linked
+    WHERE PREVIOUS_LAST_TS IS NOT NULL
+    UNION ALL
+    SELECT INSTANCE_ID, LAST_REPORT, RESUMED_AT
+    FROM (
+        SELECT INSTANCE_ID, PREVIOUS_LAST_TS, FIRST_TS AS RESUMED_AT,
+               LAG(LAST_TS) OVER (PARTITION BY INSTANCE_ID ORDER BY BUCKET_NO) AS LAST_REPORT
+        FROM linked
+        WHERE PREVIOUS_LAST_TS IS NULL OR RUN_END
+    ) runs
+    WHERE PREVIOUS_LAST_TS IS NULL AND LAST_REPORT IS NOT NULL
 ),
 intervals AS (
     -- Gap lengths and how many gaps each stands for (see the header: cadence).
@@ -77,11 +109,17 @@ intervals AS (
     FROM buckets
     WHERE REPORTS > 1
 ),
+weights AS (
+    -- One row per distinct gap length (a regular host has a handful), so the ranking is short.
+    SELECT INSTANCE_ID, GAP, SUM(WEIGHT) AS WEIGHT
+    FROM intervals
+    GROUP BY INSTANCE_ID, GAP
+),
 ranked AS (
     SELECT INSTANCE_ID, GAP,
            SUM(WEIGHT) OVER (PARTITION BY INSTANCE_ID ORDER BY GAP ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS UPTO,
            SUM(WEIGHT) OVER (PARTITION BY INSTANCE_ID) AS STEPS
-    FROM intervals
+    FROM weights
 ),
 cadence AS (
     -- The weighted median: the mean of the gaps at ranks floor((n + 1) / 2) and floor(n / 2) + 1
