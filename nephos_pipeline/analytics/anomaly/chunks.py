@@ -41,8 +41,9 @@ def plan(series: pd.DataFrame, first_tick: datetime, last_tick: datetime, chunki
     per_host = series.groupby("instance_id", sort=True).size()
     hosts = list(per_host.index)
     chunks: list[Chunk] = []
-    for i in range(0, len(hosts), chunking.instances):
-        group = tuple(str(h) for h in hosts[i:i + chunking.instances])
+    size = chunking.tick_instances if first_tick == last_tick else chunking.instances  # see settings.Chunking
+    for i in range(0, len(hosts), size):
+        group = tuple(str(h) for h in hosts[i:i + size])
         n_series = int(per_host.loc[list(group)].sum())
         ticks_per_slice = max(1, chunking.rows // max(1, n_series))
         start = first_tick

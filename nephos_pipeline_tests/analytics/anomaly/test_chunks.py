@@ -30,6 +30,16 @@ def test_plan_covers_every_host_and_tick_exactly_once():
     assert max(len(c.instance_ids) * 6 * ((c.last_tick - c.first_tick) / chunks.TICK + 1) for c in plan) <= 40
 
 
+def test_one_tick_reads_bigger_host_groups():
+    series = pd.DataFrame({"instance_id": [f"i-{n:03d}" for n in range(10) for _ in range(6)],
+                           "metric": [f"m{k}" for _ in range(10) for k in range(6)]})
+    first = datetime(2026, 3, 1)
+    setting = Chunking(instances=3, rows=10**6, tick_instances=5)
+    assert [len(c.instance_ids) for c in chunks.plan(series, first, first, setting)] == [5, 5]
+    assert [len(c.instance_ids) for c in chunks.plan(series, first, first + chunks.TICK, setting)] == [3, 3, 3, 1]
+    assert Chunking.from_env({"NEPHOS_CHUNK_TICK_INSTANCES": "7"}).tick_instances == 7
+
+
 def test_bad_setting_is_a_clear_error():
     assert Chunking.from_env({"NEPHOS_CHUNK_INSTANCES": "25"}).instances == 25
     with pytest.raises(ValueError, match="NEPHOS_CHUNK_ROWS"):
