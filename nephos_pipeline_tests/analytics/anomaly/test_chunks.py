@@ -87,7 +87,8 @@ def test_every_detector_flags_as_one_full_statement(loaded_fleet_dir, tmp_path, 
         scores = detector.score_ticks(wh, conn, first - detector.LOOKBACK_TICKS * chunks.TICK, last)
         whole = detector.flag(scores, config)
         whole = whole[whole["tick"] >= pd.Timestamp(first)].reset_index(drop=True)
-        got, _, _ = chunks.flag_range(wh, conn, first, last, config, Chunking(instances=4, rows=10**9))
+        # 16-tick slices: a slice boundary (lookback ticks scored without the week) every 4 hours.
+        got, _, _ = chunks.flag_range(wh, conn, first, last, config, Chunking(instances=4, rows=4 * 6 * 16))
     assert len(whole) >= 1
     pd.testing.assert_frame_equal(got, whole, check_dtype=False)
 
