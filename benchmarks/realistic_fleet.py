@@ -44,6 +44,7 @@ SEEN_SEEDS = (SEED + 2, SEED + 3)
 HELD_OUT_SEEDS = (SEED + 4,)
 SURGE_PLANT_SEEDS = {SEED: 1, 7027: 2}  # dev fleet seed -> planting seed of its surge-only set
 SHIFT_PLANT_SEEDS = {SEED: 3, 7027: 4}  # ... and of its resize-only set
+WEEKEND_PLANT_SEEDS = {SEED: 5, 7027: 6}  # ... and of its weekend-resize set (Saturday/Sunday starts)
 INCIDENTS = 12
 START = datetime(2026, 2, 2, tzinfo=UTC)  # a Monday
 KINDS = ("cpu_saturation", "memory_runaway", "network_outage", "traffic_surge", "cpu_level_shift", "disk_jump")
@@ -85,8 +86,12 @@ def healthy_fleet(instances: int = INSTANCES, days: int = DAYS, seed: int = SEED
 
 
 def plant(frame: pd.DataFrame, seed: int = SEED, count: int = INCIDENTS,
-          kinds: tuple[str, ...] = KINDS) -> tuple[pd.DataFrame, list[Planted]]:
-    """Plant ``count`` incidents (``kinds`` in turn, random host and time after day 2)."""
+          kinds: tuple[str, ...] = KINDS, weekend: bool = False) -> tuple[pd.DataFrame, list[Planted]]:
+    """Plant ``count`` incidents (``kinds`` in turn, random host and time after day 2).
+
+    ``weekend``: starts only on a Saturday or Sunday (UTC; any minute of the day), for the
+    weekend-resize development set. Off, the draws are exactly those of the other sets.
+    """
     rng = np.random.default_rng([seed, 0x1AB])
     frame = frame.copy()
     hosts = sorted(frame["INSTANCE_ID"].unique())
@@ -98,10 +103,16 @@ def plant(frame: pd.DataFrame, seed: int = SEED, count: int = INCIDENTS,
         for _ in range(100):  # pick a host and time that does not overlap another incident there
             host = hosts[int(rng.integers(len(hosts)))]
             start = (first + pd.Timedelta(days=2) + pd.Timedelta(minutes=int(rng.integers(0, (DAYS - 3) * 1440))))
+            if weekend:  # any minute of a weekend day from day 2 on (its window inside the data)
+                days = [d for d in range(2, DAYS) if (first + pd.Timedelta(days=d)).dayofweek >= 5]
+                start = (first.normalize() + pd.Timedelta(days=days[int(rng.integers(len(days)))])
+                         + pd.Timedelta(minutes=int(rng.integers(0, 1440))))
             minutes = {"cpu_saturation": (20, 60), "memory_runaway": (30, 90), "network_outage": (30, 60),
                        "traffic_surge": (20, 45)}.get(kind, (0, 1))
             end = last if kind in PERMANENT else start + pd.Timedelta(minutes=int(rng.integers(*minutes)))
             window_end = start + SHIFT_WINDOW if kind in PERMANENT else end + SLACK
+            if window_end > last:
+                continue
             spans = busy.get(host, [])
             if any(kind in PERMANENT or s <= start <= e or start <= s <= end for s, e in spans):
                 continue
