@@ -21,9 +21,10 @@ were fixed before the first measurement and have not been changed since. The det
 paths were chosen looking at ``DEV_SEEDS``; ``SEEN_SEEDS`` were held out in an earlier
 round and have been looked at since (their misses were read), so they are reported but no
 longer held out; ``HELD_OUT_SEEDS`` were first run with the final, committed detector.
-``SURGE_PLANT_SEEDS``, ``SHIFT_PLANT_SEEDS``: development sets for short surges and for
-resizes (the dev seeds' healthy fleets with 20 traffic surges, or 10 CPU level shifts,
-each, planted by their own RNG).
+``SURGE_PLANT_SEEDS``, ``SHIFT_PLANT_SEEDS``, ``WEEKEND_PLANT_SEEDS``: development sets for
+short surges, for resizes and for weekend resizes (the dev seeds' healthy fleets with 20
+traffic surges, 10 CPU level shifts, or 10 CPU level shifts starting on a Saturday or
+Sunday, each, planted by their own RNG).
 """
 
 from __future__ import annotations
