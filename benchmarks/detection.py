@@ -269,6 +269,10 @@ def run(data: Path, plots: Path | None = None, with_clean_fleet: bool = True,
         only: list[str] | None = None) -> dict:
     """NAB, then every section of ``sections`` (or those named in ``only``: a quicker run
     while developing; the precision section needs ``realistic_fleet`` for its fleet part)."""
+    chosen_sections = sections(with_clean_fleet)
+    unknown = set(only or ()) - set(chosen_sections)
+    if unknown:
+        raise SystemExit(f"unknown section(s) {sorted(unknown)}; known: {sorted(chosen_sections)}")
     started = time.perf_counter()
     corpus = load_corpus(data)
     scores = replay_scores(corpus_frame(corpus))
@@ -286,10 +290,6 @@ def run(data: Path, plots: Path | None = None, with_clean_fleet: bool = True,
     results["perfect_check"] = normalised_scores(
         corpus, {s.key: [s.timestamps[i] for i in perfect_rows(s)] for s in corpus})
     timings = {}
-    chosen_sections = sections(with_clean_fleet)
-    unknown = set(only or ()) - set(chosen_sections)
-    if unknown:
-        raise SystemExit(f"unknown section(s) {sorted(unknown)}; known: {sorted(chosen_sections)}")
     for name, section in chosen_sections.items():
         if only is not None and name not in only:
             continue
