@@ -51,7 +51,7 @@ from nephos_pipeline.analytics.anomaly.detector import (  # noqa: E402
     COMPARED,
     DEFAULT,
     NOVELTY_STEP,
-    NOVELTY_STEP_PARTIAL,
+    NOVELTY_STEP_WEEKDAY,
     SEED_RULE,
     DetectorConfig,
     flag,
@@ -251,7 +251,7 @@ def sections(with_clean_fleet: bool) -> dict[str, Callable[[], dict]]:
         out["clean_fleet"] = lambda: clean_fleet(list(COMPARED))
         out["realistic_fleet"] = lambda: realistic_fleet(list(COMPARED))
         # Development set for short surges: the dev seeds' fleets with traffic surges only.
-        compared = [NOVELTY_STEP, NOVELTY_STEP_PARTIAL, DEFAULT]
+        compared = [NOVELTY_STEP, DEFAULT, NOVELTY_STEP_WEEKDAY]
         out["surge_fleet"] = lambda: realistic_fleet(
             compared, seeds=tuple(realistic.SURGE_PLANT_SEEDS), kinds=("traffic_surge",), count=20,
             plant_seeds=realistic.SURGE_PLANT_SEEDS)

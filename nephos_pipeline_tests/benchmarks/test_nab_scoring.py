@@ -134,7 +134,7 @@ def test_detection_benchmark_smoke_run(tmp_path, capsys):
     assert detection.main(["--data", str(tmp_path / "nab"), "--out", str(out), "--no-clean-fleet"]) == 0
     results = json.loads(out.read_text())
     default = results["default"]
-    assert default == "default_novelty_step_weekday"
+    assert default == "default_novelty_step_partial"
     expected_keys = {"nab_standard", "nab_low_fp", "nab_low_fn", "windows_found", "windows_total",
                      "false_alarms_per_week", "f1", "median_delay_minutes"}
     for name in ("null", "seed_3sigma", "rolling_median_mad", "seasonal_median_mad", default):
@@ -146,7 +146,7 @@ def test_detection_benchmark_smoke_run(tmp_path, capsys):
     assert best["false_alarms_per_week"] == 0.0 and best["nab_standard"] > 90
     spiky = results["per_series"][default]["toy/spiky_cpu_0a1b2c.csv"]
     assert spiky["median_delay_minutes"] == pytest.approx(10.0)  # spike at 04:50, insight at the 05:00 tick
-    assert "| **default_novelty_step_weekday** (default) |" in capsys.readouterr().out
+    assert "| **default_novelty_step_partial** (default) |" in capsys.readouterr().out
     table = results["insight_precision"]["table"]  # the insight found in the window, labelled true
     assert sum(c["true"] for c in table.values()) == sum(c["insights"] for c in table.values()) == 1
 

@@ -89,15 +89,16 @@ NOVELTY_SEASONAL = DetectorConfig(name="novelty_seasonal", method="peak_novelty"
 # fleet seeds from a small grid of round values, reported in docs/benchmarks.md.
 NOVELTY_STEP = DetectorConfig(name="novelty_step", method="peak_novelty", z_threshold=4.5,
                               drop_ratio=4.0, drop_seasonal_ratio=10.0, step_ratio=1.5)
-# The previous default: the same, but one of a rise's two windows may be partial (its mean
-# and high above the step, not its low), and a fall is a step at 1.3 (resizes at night).
-# Chosen on NAB, the development seeds and surge-only and resize-only fleets of the
-# development seeds (docs/benchmarks.md), committed before the held-out seed was run.
-NOVELTY_STEP_PARTIAL = replace(NOVELTY_STEP, name="novelty_step_partial", step_whole_up=1, step_ratio_down=1.3)
-# The default: the same, but a weekday's fall is judged against the same hour on weekdays,
-# not the weekend's quiet (a resize on a Monday afternoon was below the weekdays' range
-# but not 1.3 times below the Sunday's). Chosen on NAB, the development seeds and the
-# resize and weekend-resize sets of the development seeds (docs/benchmarks.md).
-DEFAULT = replace(NOVELTY_STEP_PARTIAL, name="default_novelty_step_weekday", step_weekday_low=True)
+# The default: the same, but one of a rise's two windows may be partial (its mean and high
+# above the step, not its low), and a fall is a step at 1.3 (resizes at night). Chosen on
+# NAB, the development seeds and surge-only and resize-only fleets of the development seeds
+# (docs/benchmarks.md), committed before the held-out seed was run.
+DEFAULT = replace(NOVELTY_STEP, name="default_novelty_step_partial", step_whole_up=1, step_ratio_down=1.3)
+# A candidate, not the default: a weekday's fall judged against the same hour on weekdays,
+# not the weekend's quiet (a resize on a Monday afternoon was below the weekdays' range but
+# not 1.3 times below the Sunday's). Measured on NAB and the development sets
+# (docs/benchmarks.md): one more resize of 20, one more NAB false alarm, and it does not
+# find the miss it was looked for (a resize inside a nightly batch window).
+NOVELTY_STEP_WEEKDAY = replace(DEFAULT, name="novelty_step_weekday", step_weekday_low=True)
 COMPARED: tuple[DetectorConfig, ...] = (SEED_RULE, ROLLING_MAD, SEASONAL_MAD, PEAK_NOVELTY_3, NOVELTY_SEASONAL,
-                                        NOVELTY_STEP, NOVELTY_STEP_PARTIAL, DEFAULT)
+                                        NOVELTY_STEP, DEFAULT, NOVELTY_STEP_WEEKDAY)

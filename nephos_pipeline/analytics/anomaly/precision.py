@@ -20,7 +20,7 @@ insights falls back to its method's total, then to all insights.
 
 from __future__ import annotations
 
-MEASURED_BY = "default_novelty_step_weekday"  # the detector (``detector.DEFAULT.name``) these counts are for
+MEASURED_BY = "default_novelty_step_partial"  # the detector (``detector.DEFAULT.name``) these counts are for
 # "method/severity": (true insights, insights)
 MEASURED: dict[str, tuple[int, int]] = {
     "collapse/critical": (3, 3),
@@ -29,7 +29,6 @@ MEASURED: dict[str, tuple[int, int]] = {
     "peak_novelty/high": (4, 11),
     "step_shift/critical": (11, 21),
     "step_shift/high": (2, 3),
-    "step_shift/low": (0, 1),
 }
 
 

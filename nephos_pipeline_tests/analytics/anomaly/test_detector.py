@@ -12,7 +12,7 @@ import pytest
 
 from nephos_pipeline.analytics.anomaly.detector import (
     DEFAULT,
-    NOVELTY_STEP_PARTIAL,
+    NOVELTY_STEP_WEEKDAY,
     ROLLING_MAD,
     SEASONAL_MAD,
     SEED_RULE,
@@ -166,10 +166,10 @@ def test_a_weekday_resize_after_a_weekend_is_a_fall_against_the_weekdays(warehou
     assert monday["seasonal_weekday_low"] == pytest.approx(weekday_means.min())
     assert monday["seasonal_low"] == pytest.approx(means.min()) and means.min() < 25  # the weekend's
     assert monday["seasonal_weekday_buckets"] == len(weekday_means) and len(means) > len(weekday_means)
-    flagged = flag(result, DEFAULT)
+    flagged = flag(result, NOVELTY_STEP_WEEKDAY)
     assert list(flagged["tick"].dt.strftime("%a %H:%M")[:1]) == ["Mon 13:45"]  # 45 min after, inside 2 h
     assert flagged["method"].eq("step_shift").all() and flagged["direction"].eq("low").all()
-    assert flag(result, NOVELTY_STEP_PARTIAL).empty  # the previous default: nothing in those 2 h
+    assert flag(result, DEFAULT).empty  # the default: nothing in those 2 h
     # The weekend before (quiet office hours on the first weekend) is not a fall either.
     assert (flagged["tick"] > resized_at).all()
 

@@ -12,7 +12,7 @@ from nephos_pipeline.analytics.anomaly.detector import (
     DEFAULT,
     NOVELTY_SEASONAL,
     NOVELTY_STEP,
-    NOVELTY_STEP_PARTIAL,
+    NOVELTY_STEP_WEEKDAY,
     flag,
     lookback_ticks,
 )
@@ -76,11 +76,11 @@ def test_a_weekday_resize_is_judged_against_the_weekdays_not_the_weekend():
     # Thursday afternoon at 60; the same hour's lowest mean was 25 (last Sunday) and 55 on
     # weekdays. A resize to 45 % (27) is not 1.3 times below the Sunday, it is below the weekdays.
     frame = rows([60.0] * 6 + [27.0] * 5, same_hour=(25.0, 58.0, 64.0), weekday_low=55.0)
-    assert hits(frame, NOVELTY_STEP_PARTIAL) == []  # the previous default: found only hours later
-    assert hits(frame) == [8, 9, 10]
+    assert hits(frame) == []  # the default: found only hours later
+    assert hits(frame, NOVELTY_STEP_WEEKDAY) == [8, 9, 10]
     # With less than a day's worth of weekday windows (4) in the week, every day's low.
     assert hits(rows([60.0] * 6 + [27.0] * 5, same_hour=(25.0, 58.0, 64.0), weekday_low=55.0,
-                     weekday_buckets=3)) == []
+                     weekday_buckets=3), NOVELTY_STEP_WEEKDAY) == []
 
 
 def test_a_quiet_weekend_is_still_judged_against_every_day():
@@ -89,13 +89,13 @@ def test_a_quiet_weekend_is_still_judged_against_every_day():
     # the weekdays' range does not apply.
     saturday = pd.Timestamp("2026-02-07 16:00")
     frame = rows([40.0] * 6 + [20.0] * 5, same_hour=(18.0, 50.0, 64.0), weekday_low=55.0, start=saturday)
-    assert hits(frame) == []
+    assert hits(frame, NOVELTY_STEP_WEEKDAY) == []
     weekday = rows([40.0] * 6 + [20.0] * 5, same_hour=(18.0, 50.0, 64.0), weekday_low=55.0)  # a Thursday: a fall
-    assert hits(weekday) == [8, 9, 10]
+    assert hits(weekday, NOVELTY_STEP_WEEKDAY) == [8, 9, 10]
     # The day is the window's start: the window ending at Saturday 00:00 is still Friday's.
     edge = rows([40.0] * 6 + [20.0] * 5, same_hour=(18.0, 50.0, 64.0), weekday_low=55.0,
                 start=pd.Timestamp("2026-02-06 22:00"))
-    assert hits(edge) == [8]  # Friday up to the window (23:45, 00:00]; Saturday after it
+    assert hits(edge, NOVELTY_STEP_WEEKDAY) == [8]  # Friday up to the window (23:45, 00:00]; Saturday after it
 
 
 def test_a_fall_inside_the_same_hour_range_or_too_small_is_not_a_step():
