@@ -51,6 +51,7 @@ from nephos_pipeline.analytics.anomaly.detector import (  # noqa: E402
     COMPARED,
     DEFAULT,
     NOVELTY_STEP,
+    NOVELTY_STEP_WEEKDAY,
     SEED_RULE,
     DetectorConfig,
     flag,
@@ -174,17 +175,19 @@ def fleet_rates(frame: pd.DataFrame, source: str, configs: list[DetectorConfig])
 def realistic_fleet(configs: list[DetectorConfig],
                     seeds: tuple[int, ...] = realistic.DEV_SEEDS + realistic.SEEN_SEEDS + realistic.HELD_OUT_SEEDS,
                     kinds: tuple[str, ...] = realistic.KINDS, count: int = realistic.INCIDENTS,
-                    plant_seeds: dict[int, int] | None = None) -> dict:
+                    plant_seeds: dict[int, int] | None = None, weekend: bool = False) -> dict:
     """The labelled realistic fleet (``benchmarks/realistic_fleet.py``), per seed and detector.
 
-    ``plant_seeds`` maps a fleet seed to another planting seed (the surge-only set).
+    ``plant_seeds`` maps a fleet seed to another planting seed (the surge-only set);
+    ``weekend`` plants on Saturdays and Sundays only (the weekend-resize set).
     """
     out: dict = {"instances": realistic.INSTANCES, "days": realistic.DAYS, "seeds": {},
                  "dev_seeds": list(realistic.DEV_SEEDS), "seen_seeds": list(realistic.SEEN_SEEDS),
                  "held_out_seeds": list(realistic.HELD_OUT_SEEDS), "kinds": list(kinds), "incidents": count}
     for seed in seeds:
         plant_seed = (plant_seeds or {}).get(seed, seed)
-        frame, planted = realistic.plant(realistic.healthy_fleet(seed=seed), seed=plant_seed, count=count, kinds=kinds)
+        frame, planted = realistic.plant(realistic.healthy_fleet(seed=seed), seed=plant_seed, count=count, kinds=kinds,
+                                         weekend=weekend)
         scores = replay_scores(frame)
         ticks = scores["tick"]
         weeks = ((ticks.max() - ticks.min()) - pd.Timedelta(hours=DEFAULT.min_baseline_hours)) / pd.Timedelta(days=7)
@@ -248,17 +251,28 @@ def sections(with_clean_fleet: bool) -> dict[str, Callable[[], dict]]:
         out["clean_fleet"] = lambda: clean_fleet(list(COMPARED))
         out["realistic_fleet"] = lambda: realistic_fleet(list(COMPARED))
         # Development set for short surges: the dev seeds' fleets with traffic surges only.
+        compared = [NOVELTY_STEP, DEFAULT, NOVELTY_STEP_WEEKDAY]
         out["surge_fleet"] = lambda: realistic_fleet(
-            [NOVELTY_STEP, DEFAULT], seeds=tuple(realistic.SURGE_PLANT_SEEDS), kinds=("traffic_surge",), count=20,
+            compared, seeds=tuple(realistic.SURGE_PLANT_SEEDS), kinds=("traffic_surge",), count=20,
             plant_seeds=realistic.SURGE_PLANT_SEEDS)
         out["shift_fleet"] = lambda: realistic_fleet(  # ... and with resizes only (one per host)
-            [NOVELTY_STEP, DEFAULT], seeds=tuple(realistic.SHIFT_PLANT_SEEDS), kinds=("cpu_level_shift",), count=10,
+            compared, seeds=tuple(realistic.SHIFT_PLANT_SEEDS), kinds=("cpu_level_shift",), count=10,
             plant_seeds=realistic.SHIFT_PLANT_SEEDS)
+        out["weekend_shift_fleet"] = lambda: realistic_fleet(  # ... and with resizes on weekends only
+            compared, seeds=tuple(realistic.WEEKEND_PLANT_SEEDS), kinds=("cpu_level_shift",), count=10,
+            plant_seeds=realistic.WEEKEND_PLANT_SEEDS, weekend=True)
     out["forecast_accuracy"] = forecast_accuracy  # time-to-threshold error, same results file
     return out
 
 
-def run(data: Path, plots: Path | None = None, with_clean_fleet: bool = True) -> dict:
+def run(data: Path, plots: Path | None = None, with_clean_fleet: bool = True,
+        only: list[str] | None = None) -> dict:
+    """NAB, then every section of ``sections`` (or those named in ``only``: a quicker run
+    while developing; the precision section needs ``realistic_fleet`` for its fleet part)."""
+    chosen_sections = sections(with_clean_fleet)
+    unknown = set(only or ()) - set(chosen_sections)
+    if unknown:
+        raise SystemExit(f"unknown section(s) {sorted(unknown)}; known: {sorted(chosen_sections)}")
     started = time.perf_counter()
     corpus = load_corpus(data)
     scores = replay_scores(corpus_frame(corpus))
@@ -276,7 +290,9 @@ def run(data: Path, plots: Path | None = None, with_clean_fleet: bool = True) ->
     results["perfect_check"] = normalised_scores(
         corpus, {s.key: [s.timestamps[i] for i in perfect_rows(s)] for s in corpus})
     timings = {}
-    for name, section in sections(with_clean_fleet).items():
+    for name, section in chosen_sections.items():
+        if only is not None and name not in only:
+            continue
         began = time.perf_counter()
         results[name] = section()
         timings[name] = round(time.perf_counter() - began, 1)
@@ -302,9 +318,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plots", type=Path, default=None, help="write one PNG per series here (needs matplotlib)")
     parser.add_argument("--clean-fleet", action=argparse.BooleanOptionalAction, default=True,
                         help="also count insights on a simulated healthy fleet (default: on)")
+    parser.add_argument("--sections", default=None,
+                        help="comma-separated sections to run beside NAB (default: all), e.g. "
+                             "shift_fleet,weekend_shift_fleet while developing; never for the recorded figures")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    results = run(args.data, args.plots, args.clean_fleet)
+    only = None if args.sections is None else [x for x in args.sections.split(",") if x]
+    if only is not None and args.precision_out is not None:
+        parser.error("--precision-out needs the full run (the table counts the development seeds' fleet)")
+    results = run(args.data, args.plots, args.clean_fleet, only)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     if args.precision_out is not None:
         args.precision_out.write_text(json.dumps(results["insight_precision"], indent=2, sort_keys=True) + "\n")
@@ -312,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + fleet_table(results))
     print("\n" + fleet_table(results, "surge_fleet"))
     print("\n" + fleet_table(results, "shift_fleet"))
+    print("\n" + fleet_table(results, "weekend_shift_fleet"))
     print(f"\nwrote {args.out} in {results['meta']['total_seconds']} s")
     return 0
 

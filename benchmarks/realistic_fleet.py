@@ -21,9 +21,10 @@ were fixed before the first measurement and have not been changed since. The det
 paths were chosen looking at ``DEV_SEEDS``; ``SEEN_SEEDS`` were held out in an earlier
 round and have been looked at since (their misses were read), so they are reported but no
 longer held out; ``HELD_OUT_SEEDS`` were first run with the final, committed detector.
-``SURGE_PLANT_SEEDS``, ``SHIFT_PLANT_SEEDS``: development sets for short surges and for
-resizes (the dev seeds' healthy fleets with 20 traffic surges, or 10 CPU level shifts,
-each, planted by their own RNG).
+``SURGE_PLANT_SEEDS``, ``SHIFT_PLANT_SEEDS``, ``WEEKEND_PLANT_SEEDS``: development sets for
+short surges, for resizes and for weekend resizes (the dev seeds' healthy fleets with 20
+traffic surges, 10 CPU level shifts, or 10 CPU level shifts starting on a Saturday or
+Sunday, each, planted by their own RNG).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ SEEN_SEEDS = (SEED + 2, SEED + 3)
 HELD_OUT_SEEDS = (SEED + 4,)
 SURGE_PLANT_SEEDS = {SEED: 1, 7027: 2}  # dev fleet seed -> planting seed of its surge-only set
 SHIFT_PLANT_SEEDS = {SEED: 3, 7027: 4}  # ... and of its resize-only set
+WEEKEND_PLANT_SEEDS = {SEED: 5, 7027: 6}  # ... and of its weekend-resize set (Saturday/Sunday starts)
 INCIDENTS = 12
 START = datetime(2026, 2, 2, tzinfo=UTC)  # a Monday
 KINDS = ("cpu_saturation", "memory_runaway", "network_outage", "traffic_surge", "cpu_level_shift", "disk_jump")
@@ -85,8 +87,12 @@ def healthy_fleet(instances: int = INSTANCES, days: int = DAYS, seed: int = SEED
 
 
 def plant(frame: pd.DataFrame, seed: int = SEED, count: int = INCIDENTS,
-          kinds: tuple[str, ...] = KINDS) -> tuple[pd.DataFrame, list[Planted]]:
-    """Plant ``count`` incidents (``kinds`` in turn, random host and time after day 2)."""
+          kinds: tuple[str, ...] = KINDS, weekend: bool = False) -> tuple[pd.DataFrame, list[Planted]]:
+    """Plant ``count`` incidents (``kinds`` in turn, random host and time after day 2).
+
+    ``weekend``: starts only on a Saturday or Sunday (UTC; any minute of the day), for the
+    weekend-resize development set. Off, the draws are exactly those of the other sets.
+    """
     rng = np.random.default_rng([seed, 0x1AB])
     frame = frame.copy()
     hosts = sorted(frame["INSTANCE_ID"].unique())
@@ -98,10 +104,16 @@ def plant(frame: pd.DataFrame, seed: int = SEED, count: int = INCIDENTS,
         for _ in range(100):  # pick a host and time that does not overlap another incident there
             host = hosts[int(rng.integers(len(hosts)))]
             start = (first + pd.Timedelta(days=2) + pd.Timedelta(minutes=int(rng.integers(0, (DAYS - 3) * 1440))))
+            if weekend:  # any minute of a weekend day from day 2 on (its window inside the data)
+                days = [d for d in range(2, DAYS) if (first + pd.Timedelta(days=d)).dayofweek >= 5]
+                start = (first.normalize() + pd.Timedelta(days=days[int(rng.integers(len(days)))])
+                         + pd.Timedelta(minutes=int(rng.integers(0, 1440))))
             minutes = {"cpu_saturation": (20, 60), "memory_runaway": (30, 90), "network_outage": (30, 60),
                        "traffic_surge": (20, 45)}.get(kind, (0, 1))
             end = last if kind in PERMANENT else start + pd.Timedelta(minutes=int(rng.integers(*minutes)))
             window_end = start + SHIFT_WINDOW if kind in PERMANENT else end + SLACK
+            if window_end > last:
+                continue
             spans = busy.get(host, [])
             if any(kind in PERMANENT or s <= start <= e or start <= s <= end for s, e in spans):
                 continue

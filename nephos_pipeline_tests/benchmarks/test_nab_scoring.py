@@ -149,3 +149,13 @@ def test_detection_benchmark_smoke_run(tmp_path, capsys):
     assert "| **default_novelty_step_partial** (default) |" in capsys.readouterr().out
     table = results["insight_precision"]["table"]  # the insight found in the window, labelled true
     assert sum(c["true"] for c in table.values()) == sum(c["insights"] for c in table.values()) == 1
+
+
+def test_detection_benchmark_rejects_unknown_sections_and_a_partial_precision_table(tmp_path):
+    # Both before any work: a typo must not cost a NAB replay, and a partial run must not
+    # overwrite the committed precision table (it counts the development seeds' fleet).
+    with pytest.raises(SystemExit, match="unknown section"):
+        detection.main(["--data", str(tmp_path), "--sections", "shift_fleet,no_such_section"])
+    with pytest.raises(SystemExit):
+        detection.main(["--data", str(tmp_path), "--sections", "shift_fleet", "--precision-out", str(tmp_path / "p.json")])
+    assert not (tmp_path / "p.json").exists()

@@ -6,8 +6,8 @@
 -- TS <= T - 15 min), so a range gives the same rows as running its ticks one by one:
 --   * mean / std of the raw points                      (the seed rule)
 --   * median / MAD of the 15-minute means               (robust rolling baseline)
---   * median / MAD, mean / std and range of the same hour of day's 15-minute means
---                                                       (seasonal: knows the daily cycle)
+--   * median / MAD, mean / std and range of the same hour of day's 15-minute means, and
+--     its lowest on weekdays                            (seasonal: knows the daily cycle)
 --   * mean / std of the 15-minute highs and lows, and the highest high and lowest low
 --     of the week                                       (the default, peak_novelty)
 -- A window's "high" is the level it held for about 3-4 of its 15 minutes (its 80th
@@ -195,7 +195,11 @@ seasonal AS (
         AVG(b.bucket_mean) AS seasonal_mean,
         STDDEV_SAMP(b.bucket_mean) AS seasonal_std,
         MIN(b.bucket_mean) AS seasonal_low,
-        MAX(b.bucket_mean) AS seasonal_high
+        MAX(b.bucket_mean) AS seasonal_high,
+        -- The same hour on weekdays only (Monday to Friday, UTC; epoch day 0 was a Thursday):
+        -- a weekday's fall is judged against weekdays, not against the weekend's quiet.
+        COUNT(CASE WHEN MOD(FLOOR((b.bucket_no - 1) / 96) + 3, 7) < 5 THEN 1 END) AS seasonal_weekday_buckets,
+        MIN(CASE WHEN MOD(FLOOR((b.bucket_no - 1) / 96) + 3, 7) < 5 THEN b.bucket_mean END) AS seasonal_weekday_low
     FROM current_window c
     JOIN keyed b
       ON b.series_no = c.series_no
@@ -241,6 +245,8 @@ SELECT
     s.seasonal_std,
     s.seasonal_low,
     s.seasonal_high,
+    s.seasonal_weekday_buckets,
+    s.seasonal_weekday_low,
     r.peak_mean,
     r.peak_std,
     r.trough_mean,

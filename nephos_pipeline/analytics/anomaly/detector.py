@@ -24,6 +24,7 @@ from nephos_pipeline.analytics.anomaly.config import (  # noqa: F401  (re-export
     MAD_TO_SIGMA,
     NOVELTY_SEASONAL,
     NOVELTY_STEP,
+    NOVELTY_STEP_WEEKDAY,
     PEAK_NOVELTY_3,
     ROLLING_MAD,
     SEASONAL_MAD,

@@ -6,7 +6,7 @@ incident. ``MEASURED`` counts, per detection path (``method``) and severity, how
 the default detector's insights were true on the detection benchmark
 (``benchmarks/detection.py``: NAB realAWSCloudwatch label windows and the labelled
 realistic fleet's development seeds 72026 and 7027; see ``benchmarks/insight_precision.py``).
-The other fleet seeds (72028 and 72029, seen; 72030, held out) are not in it: the same run's
+The other fleet seeds (72028, 72029 and 72030, seen) are not in it: the same run's
 ``check`` counts their insights per cell beside the confidence this table gives them, so
 the calibration is checked out of sample. It is copied from that run's
 ``insight_precision`` section, and a test checks that the committed

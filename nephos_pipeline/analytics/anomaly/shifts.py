@@ -114,6 +114,24 @@ def _before(scores: pd.DataFrame, lag: int, span: int) -> np.ndarray:
     return sum(earlier(scores, _col(scores, "value"), range(lag, lag + span))) / span
 
 
+def weekday_low(scores: pd.DataFrame, config: DetectorConfig) -> np.ndarray:
+    """Per row: the same hour's lowest mean a fall is judged against.
+
+    A weekday window (Monday to Friday, UTC, by the window's start) with at least
+    ``min_seasonal_buckets`` same-hour windows on weekdays in its trailing week gets the
+    lowest of those; any other window the lowest of every day (``seasonal_low``). Why: once
+    the trailing week holds a weekend, the same hour's lowest mean is the weekend's quiet,
+    and a weekday resize to 40-55 % is below the weekdays' range but not 1.3 times below a
+    Sunday's. A weekend window keeps every day: its own kind is the low one anyway, a week
+    holds at most two such days (too few to set a floor), and the weekend of a week ago
+    would still be the host's level before a resize that the weekdays since have absorbed.
+    """
+    same_low = _col(scores, "seasonal_low")
+    weekday = (pd.to_datetime(scores["tick"]) - TICK).dt.dayofweek.to_numpy() < 5
+    enough = _col(scores, "seasonal_weekday_buckets") >= config.min_seasonal_buckets
+    return np.where(weekday & enough, _col(scores, "seasonal_weekday_low"), same_low)
+
+
 def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.ndarray]:
     """A step out of the same-hour range, away from the hour before it (level shifts, surges).
 
@@ -124,7 +142,8 @@ def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.nda
     range on the previous days *and* beyond the level of the hour just before. A Saturday
     morning is below the weekdays' range but at the level of the hour before it (the
     ramp that did not happen), so it is not a step; an office-hours ramp is a step, but
-    inside the same hour's range. Falls must hold ``step_ticks_down`` windows, rises
+    inside the same hour's range. With ``step_weekday_low`` a weekday's fall is judged
+    against the same hour on weekdays (``weekday_low``). Falls must hold ``step_ticks_down`` windows, rises
     ``step_ticks_up``. A fall may use its own, smaller ratio (``step_ratio_down``): a resize
     to 40-55 % at night or on a weekend evening leaves a window high (its 80th percentile,
     above the mean) that 1.5 times does not put below the quiet hour's lowest mean.
@@ -148,9 +167,10 @@ def step_shift(scores: pd.DataFrame, config: DetectorConfig) -> dict[str, np.nda
     hit = np.zeros(len(mean), dtype=bool)
     same_low, same_high = _col(scores, "seasonal_low"), _col(scores, "seasonal_high")
     down_before = _before(scores, config.step_ticks_down, 4)
+    fall_low = weekday_low(scores, config) if config.step_weekday_low else same_low
     with np.errstate(invalid="ignore"):
         down = config.step_ratio_down or ratio
-        fell = usable & (down_before > 0) & (high * down < same_low) & (high * down < down_before)
+        fell = usable & (down_before > 0) & (high * down < fall_low) & (high * down < down_before)
     hit |= persistent(scores, fell, config.step_ticks_down)
     ticks = config.step_ticks_up
     before = _before(scores, ticks, 4)

@@ -12,6 +12,7 @@ import pytest
 
 from nephos_pipeline.analytics.anomaly.detector import (
     DEFAULT,
+    NOVELTY_STEP_WEEKDAY,
     ROLLING_MAD,
     SEASONAL_MAD,
     SEED_RULE,
@@ -137,6 +138,40 @@ def test_degenerate_series_do_not_crash_or_divide_by_zero(warehouse):
     load(warehouse, pd.Series([70.0, 70.0], [moved_at, moved_at + timedelta(minutes=2)]), instance="flat")
     moved = flag(scores(warehouse, START + timedelta(days=2), START + timedelta(days=2, hours=2)), DEFAULT)
     assert list(moved["instance_id"]) == ["flat"] and np.isfinite(moved["z"]).all()
+
+
+def office_week(days: int, seed: int = 2) -> pd.Series:
+    """CPU every 5 minutes from Monday START: 60 in office hours (09-17 UTC) on weekdays,
+    22 on weekends, 10 at night, plus a little noise."""
+    index = pd.date_range(START, periods=days * 288, freq="5min")
+    office = (index.hour >= 9) & (index.hour < 17)
+    level = np.where(office, np.where(index.dayofweek < 5, 60.0, 22.0), 10.0)
+    return pd.Series(level + np.random.default_rng(seed).normal(0, 0.8, len(index)), index)
+
+
+def test_a_weekday_resize_after_a_weekend_is_a_fall_against_the_weekdays(warehouse):
+    # Monday 13:00 of the second week, CPU and load resized to 45 %: 27 in office hours is
+    # below every weekday (60) but not 1.3 times below the weekend's 22 at that hour.
+    series = office_week(8)
+    resized_at = pd.Timestamp("2024-03-11 13:00")
+    series[series.index > resized_at] *= 0.45
+    load(warehouse, series)
+    result = scores(warehouse, pd.Timestamp("2024-03-09 00:00"), pd.Timestamp("2024-03-11 15:00"))
+    monday = result[result["tick"] == pd.Timestamp("2024-03-11 12:15")].iloc[0]  # window (12:00, 12:15]
+    means = series.groupby(series.index.ceil("15min")).mean()  # 15-minute means by window end
+    starts = means.index - timedelta(minutes=15)  # a window's hour and day are its start's
+    week = (means.index >= pd.Timestamp("2024-03-04 12:15")) & (means.index < pd.Timestamp("2024-03-11 12:00"))
+    means = means[week & (starts.hour == 12)]
+    weekday_means = means[(means.index - timedelta(minutes=15)).dayofweek < 5]
+    assert monday["seasonal_weekday_low"] == pytest.approx(weekday_means.min())
+    assert monday["seasonal_low"] == pytest.approx(means.min()) and means.min() < 25  # the weekend's
+    assert monday["seasonal_weekday_buckets"] == len(weekday_means) and len(means) > len(weekday_means)
+    flagged = flag(result, NOVELTY_STEP_WEEKDAY)
+    assert list(flagged["tick"].dt.strftime("%a %H:%M")[:1]) == ["Mon 13:45"]  # 45 min after, inside 2 h
+    assert flagged["method"].eq("step_shift").all() and flagged["direction"].eq("low").all()
+    assert flag(result, DEFAULT).empty  # the default: nothing in those 2 h
+    # The weekend before (quiet office hours on the first weekend) is not a fall either.
+    assert (flagged["tick"] > resized_at).all()
 
 
 def test_future_data_does_not_change_earlier_ticks(warehouse):

@@ -12,6 +12,7 @@ from nephos_pipeline.analytics.anomaly.detector import (
     DEFAULT,
     NOVELTY_SEASONAL,
     NOVELTY_STEP,
+    NOVELTY_STEP_WEEKDAY,
     flag,
     lookback_ticks,
 )
@@ -21,13 +22,20 @@ T0 = pd.Timestamp("2026-02-05 12:00")
 
 
 def rows(values: list[float], *, same_hour: tuple[float, float, float] = (30.0, 40.0, 50.0), spread: float = 0.05,
-         baseline_hours: float = 48.0, seasonal_buckets: float = 8.0, baseline_low: float = 5.0) -> pd.DataFrame:
-    """Score rows of one series, one per tick: window mean ``values``, its low/high within ``spread``."""
+         baseline_hours: float = 48.0, seasonal_buckets: float = 8.0, baseline_low: float = 5.0,
+         weekday_low: float | None = None, weekday_buckets: float | None = None,
+         start: pd.Timestamp = T0) -> pd.DataFrame:
+    """Score rows of one series, one per tick: window mean ``values``, its low/high within ``spread``.
+
+    The same hour's lowest mean on weekdays is the lowest of every day unless ``weekday_low``
+    says otherwise (a trailing week with a quieter weekend in it)."""
     v = np.asarray(values, float)
     low, centre, high = same_hour
     n = len(v)
     return pd.DataFrame({
-        "tick": pd.date_range(T0, periods=n, freq="15min"), "instance_id": "i-1", "metric": "cpu_usage",
+        "tick": pd.date_range(start, periods=n, freq="15min"), "instance_id": "i-1", "metric": "cpu_usage",
+        "seasonal_weekday_low": low if weekday_low is None else weekday_low,
+        "seasonal_weekday_buckets": seasonal_buckets if weekday_buckets is None else weekday_buckets,
         "value": v, "window_low": v * (1 - spread), "window_high": v * (1 + spread), "window_min": v * 0.9,
         "window_max": v * 1.1, "seasonal_low": low, "seasonal_centre": centre, "seasonal_high": high,
         "seasonal_spread": 2.0, "seasonal_buckets": seasonal_buckets, "seasonal_mean": centre, "seasonal_std": 3.0,
@@ -62,6 +70,32 @@ def test_a_weekend_morning_below_the_weekdays_is_not_a_step():
     # the hour before it, so nothing stepped.
     frame = rows([15.0] * 12)
     assert hits(frame) == []
+
+
+def test_a_weekday_resize_is_judged_against_the_weekdays_not_the_weekend():
+    # Thursday afternoon at 60; the same hour's lowest mean was 25 (last Sunday) and 55 on
+    # weekdays. A resize to 45 % (27) is not 1.3 times below the Sunday, it is below the weekdays.
+    frame = rows([60.0] * 6 + [27.0] * 5, same_hour=(25.0, 58.0, 64.0), weekday_low=55.0)
+    assert hits(frame) == []  # the default: found only hours later
+    assert hits(frame, NOVELTY_STEP_WEEKDAY) == [8, 9, 10]
+    # With less than a day's worth of weekday windows (4) in the week, every day's low.
+    assert hits(rows([60.0] * 6 + [27.0] * 5, same_hour=(25.0, 58.0, 64.0), weekday_low=55.0,
+                     weekday_buckets=3), NOVELTY_STEP_WEEKDAY) == []
+
+
+def test_a_quiet_weekend_is_still_judged_against_every_day():
+    # Saturday afternoon: the weekend's office hours end (40 to 20), a level last Sunday had
+    # (same hour's lowest mean 18) but far below the weekdays (55). Not a fall: on a weekend
+    # the weekdays' range does not apply.
+    saturday = pd.Timestamp("2026-02-07 16:00")
+    frame = rows([40.0] * 6 + [20.0] * 5, same_hour=(18.0, 50.0, 64.0), weekday_low=55.0, start=saturday)
+    assert hits(frame, NOVELTY_STEP_WEEKDAY) == []
+    weekday = rows([40.0] * 6 + [20.0] * 5, same_hour=(18.0, 50.0, 64.0), weekday_low=55.0)  # a Thursday: a fall
+    assert hits(weekday, NOVELTY_STEP_WEEKDAY) == [8, 9, 10]
+    # The day is the window's start: the window ending at Saturday 00:00 is still Friday's.
+    edge = rows([40.0] * 6 + [20.0] * 5, same_hour=(18.0, 50.0, 64.0), weekday_low=55.0,
+                start=pd.Timestamp("2026-02-06 22:00"))
+    assert hits(edge, NOVELTY_STEP_WEEKDAY) == [8]  # Friday up to the window (23:45, 00:00]; Saturday after it
 
 
 def test_a_fall_inside_the_same_hour_range_or_too_small_is_not_a_step():
