@@ -105,7 +105,8 @@ def columns_read_on_lookback(scores: pd.DataFrame, config: detector.DetectorConf
     return read
 
 
-@pytest.mark.parametrize("config", [detector.DEFAULT, detector.NOVELTY_STEP], ids=lambda c: c.name)
+@pytest.mark.parametrize("config", [detector.DEFAULT, detector.NOVELTY_STEP, detector.NOVELTY_STEP_WEEKDAY],
+                         ids=lambda c: c.name)
 def test_lookback_rows_keep_every_column_a_rule_reads(scored, config):
     read = set().union(*(columns_read_on_lookback(full, config, first) for first, full, _ in scored))
     # The probe sees what the step path reads of the windows before: their level, history and same hour.
