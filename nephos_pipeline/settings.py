@@ -141,6 +141,7 @@ def snowflake_endpoint(env: Mapping[str, str] | None = None) -> dict[str, object
 
 DEFAULT_CHUNK_INSTANCES = 100
 DEFAULT_CHUNK_ROWS = 40_000
+DEFAULT_CHUNK_TICK_INSTANCES = 250
 
 
 @dataclass(frozen=True)
@@ -152,16 +153,25 @@ class Chunking:
     ``rows / (instances x metrics)`` ticks is cut into time slices. Each scored row joins
     up to 672 baseline buckets, so 40,000 rows keep the scoring statement near 1 GB on the
     embedded warehouse; results are identical for any setting (tested).
+
+    ``tick_instances``: hosts per statement when a run scores one tick (the scheduled
+    quarter; ``NEPHOS_CHUNK_TICK_INSTANCES``). Such a statement joins one tick per series to
+    its week, so its memory is mostly the buckets it reads, and fewer statements save their
+    fixed cost: at 1,000 hosts a quarter took 13-15 s in chunks of 100, 9-10 s in chunks of
+    250 (1.1 GB), 7-8 s in one (1.9 GB). A range keeps ``instances``: in chunks of 250 a
+    1-day backfill took more time and 2.1 GB (docs/benchmarks.md, "Scale").
     """
 
     instances: int = DEFAULT_CHUNK_INSTANCES
     rows: int = DEFAULT_CHUNK_ROWS
+    tick_instances: int = DEFAULT_CHUNK_TICK_INSTANCES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Chunking:
         env = os.environ if env is None else env
         return cls(instances=_positive(env, "NEPHOS_CHUNK_INSTANCES", DEFAULT_CHUNK_INSTANCES),
-                   rows=_positive(env, "NEPHOS_CHUNK_ROWS", DEFAULT_CHUNK_ROWS))
+                   rows=_positive(env, "NEPHOS_CHUNK_ROWS", DEFAULT_CHUNK_ROWS),
+                   tick_instances=_positive(env, "NEPHOS_CHUNK_TICK_INSTANCES", DEFAULT_CHUNK_TICK_INSTANCES))
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

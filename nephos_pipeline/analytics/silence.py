@@ -31,6 +31,7 @@ from nephos_pipeline.tables.contract import LIVE_INSTANCE_STATUSES
 from nephos_pipeline.warehouse import Warehouse
 
 TICK = timedelta(minutes=15)
+BUCKET = timedelta(minutes=15)  # REPORTS_15M's buckets: the shortest silence the SQL can find exactly
 _EPOCH = datetime(2000, 1, 1)
 
 
@@ -53,6 +54,11 @@ def open_silences(warehouse: Warehouse, conn: Any, first_tick: datetime) -> dict
 
 def measure(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick: datetime,
             config: SilenceConfig, resumed_after: datetime | None = None) -> pd.DataFrame:
+    """The silences that matter to [first_tick, last_tick], from the report buckets the load
+    keeps (REPORTS_15M). Exact only for silences of 15 minutes or more: two reports of one
+    bucket are closer than that, so the SQL looks for gaps between buckets only."""
+    if config.min_silence < BUCKET:
+        raise ValueError(f"min_silence must be at least {BUCKET} (silences are found between 15-minute buckets)")
     params = {
         "resumed_after": min(first_tick - TICK, resumed_after or first_tick),
         "first_tick": first_tick, "last_tick": last_tick, "lookback_start": first_tick - config.lookback,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from nephos_pipeline.analytics import silence
+from nephos_pipeline.ingest import buckets
 from nephos_pipeline.insights.llm.local import LocalNarrator
 from nephos_pipeline.insights.store import save_findings
 from nephos_pipeline.orchestration.checks import freshness
@@ -23,6 +24,7 @@ def reports(warehouse, iid: str, start: datetime, end: datetime) -> None:
     df = pd.DataFrame({"INSTANCE_ID": iid, "TS": ts, "METRIC": "cpu_usage", "VALUE": 20.0, "LOADED_AT": ts})
     with warehouse.connection() as conn:
         warehouse.write_frame(conn, df, "METRICS")
+        buckets.rebuild(warehouse, conn, start, end + TICK)  # written to METRICS directly: bucket it, as a DBA would
 
 
 def fleet(warehouse) -> None:

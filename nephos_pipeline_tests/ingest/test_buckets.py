@@ -1,4 +1,5 @@
-"""METRICS_15M, kept by the load, gives exactly the anomaly scores of re-aggregating raw rows.
+"""METRICS_15M, kept by the load, gives exactly the anomaly scores of re-aggregating raw rows
+(and REPORTS_15M, kept with it, equals a rebuild).
 
 The reference is ``sql/analytics/anomaly_scores.sql`` with its ``buckets`` CTE as it was
 before the table (the raw 1-minute rows of [range_start - 7 days, range_end] aggregated on
@@ -63,7 +64,7 @@ def raw_scores(wh: LocalWarehouse, conn, first: datetime, last: datetime, instan
     """The scores as they were computed before METRICS_15M (the reference)."""
     sql = load_sql("analytics/anomaly_scores.sql")
     sql = sql[:sql.index("buckets AS (")] + RAW_BUCKETS + sql[sql.index("series AS ("):]  # the CTE after buckets
-    params = {"with_seasonal": 1, "range_start": first, "range_end": last,
+    params = {"with_seasonal": 1, "week_from": None, "range_start": first, "range_end": last,
               "instance_ids_json": None if instance_ids is None else pd.Series(instance_ids).to_json(orient="values")}
     scores = wh.query(sql, params, conn)
     scores["tick"] = pd.to_datetime(scores["tick"])
@@ -130,11 +131,17 @@ def test_incremental_buckets_equal_a_rebuild_and_the_late_hour_changed_only_its_
     cols = ["instance_id", "metric", "bucket_no"]
     with wh.connection() as conn:
         kept = wh.query("SELECT * FROM METRICS_15M ORDER BY INSTANCE_ID, METRIC, BUCKET_NO", None, conn)
+        reports = wh.query("SELECT * FROM REPORTS_15M ORDER BY INSTANCE_ID, BUCKET_NO", None, conn)
         with wh.transaction(conn) as cur:
             buckets.refresh(cur, None, None, T0)
         rebuilt = wh.query("SELECT * FROM METRICS_15M ORDER BY INSTANCE_ID, METRIC, BUCKET_NO", None, conn)
+        reports_rebuilt = wh.query("SELECT * FROM REPORTS_15M ORDER BY INSTANCE_ID, BUCKET_NO", None, conn)
     values = kept.columns.difference(["refreshed_at"])
     pd.testing.assert_frame_equal(kept[values], rebuilt[values], check_dtype=False, rtol=1e-12)
+    # The report buckets (the silence check's) too, the late hour's extra report included.
+    values = reports.columns.difference(["refreshed_at"])
+    assert 0 < len(reports) <= len(rebuilt) and reports.reports.sum() > len(reports)
+    pd.testing.assert_frame_equal(reports[values], reports_rebuilt[values], check_dtype=False)
     late_no = int(LATE_HOUR.replace(tzinfo=UTC).timestamp()) // 900
     changed = kept.merge(before, on=cols, suffixes=("", "_before"))
     changed = changed[(changed.n != changed.n_before) | (changed.bucket_max != changed.bucket_max_before)]
@@ -160,3 +167,23 @@ def test_an_existing_deployment_gets_its_history_bucketed_once(tmp_path):
         got = wh.query("SELECT BUCKET_NO, N, BUCKET_MIN, BUCKET_MAX FROM METRICS_15M ORDER BY BUCKET_NO", None, conn)
         assert buckets.fill_history(wh, conn) == 0  # not again
     assert got.n.tolist() == [15] * 8 and got.bucket_min.tolist() == [15.0 * k for k in range(8)]
+
+
+def test_a_deployment_with_metrics_15m_gets_its_report_buckets(tmp_path):
+    """REPORTS_15M came after METRICS_15M: a deployment that has the one gets the other filled."""
+    wh = LocalWarehouse(path=str(tmp_path / "wh"))
+    ensure_schema(wh)
+    ts = pd.date_range("2026-03-01 00:01", periods=120, freq="1min")
+    frame = pd.DataFrame({"INSTANCE_ID": "i-1", "TS": ts, "METRIC": "cpu_usage", "VALUE": range(120),
+                          "LOADED_AT": ts[0]})
+    with wh.connection() as conn:
+        wh.write_frame(conn, frame, "METRICS")
+        buckets.rebuild(wh, conn)
+        wh.execute("DROP TABLE REPORTS_15M", None, conn)
+        wh.execute("DELETE FROM NEPHOS_SCHEMA_VERSION", None, conn)
+    schema_module._applied.clear()
+    assert ensure_schema(wh)
+    with wh.connection() as conn:
+        got = wh.query("SELECT BUCKET_NO, REPORTS, FIRST_TS, LAST_TS FROM REPORTS_15M ORDER BY BUCKET_NO", None, conn)
+    assert got.reports.tolist() == [15] * 8
+    assert got.first_ts.iloc[0] == ts[0] and got.last_ts.iloc[-1] == ts[-1]

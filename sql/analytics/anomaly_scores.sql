@@ -34,12 +34,24 @@
 -- Parameters: range_start, range_end (TIMESTAMP_NTZ, UTC; unaligned bounds are rounded
 -- inwards to ticks), instance_ids_json (JSON array of INSTANCE_IDs, or NULL for all),
 -- with_seasonal (1 or 0): 0 skips the hour-of-day baseline (its two medians are about a
--- third of the work, and only the seasonal_mad detector reads them; its columns are NULL).
+-- third of the work, and only the seasonal_mad detector reads them; its columns are NULL),
+-- week_from (TIMESTAMP_NTZ or NULL): ticks before it are lookback ticks and get no week
+-- baseline (median, MAD, means, spreads, peaks, lows: NULL) except baseline_hours. Why: a
+-- caller scores lookback ticks before its range only for the persistence rules, which
+-- read a lookback row's window values, its same-hour (seasonal) columns and how much
+-- history it has, not the week baseline (detector.DetectorConfig.lookback_reads_week says
+-- which detectors do; anomaly/chunks.py passes its slice's first tick otherwise). The week
+-- join and its two medians are most of this statement, and a quarter scores 9 ticks for 1
+-- of its own. NULL: every tick gets everything.
 -- NaN and infinite values are ignored (ABS(NaN) compares greater than any number).
 WITH bounds AS (
     SELECT
         CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_start)s::TIMESTAMP_NTZ) / 900000) AS first_tick_no,
-        FLOOR(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_end)s::TIMESTAMP_NTZ) / 900000) AS last_tick_no
+        FLOOR(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_end)s::TIMESTAMP_NTZ) / 900000) AS last_tick_no,
+        COALESCE(
+            CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(week_from)s::TIMESTAMP_NTZ) / 900000),
+            CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_start)s::TIMESTAMP_NTZ) / 900000)
+        ) AS week_from_no
 ),
 buckets AS (
     -- The 15-minute buckets the load keeps (METRICS_15M, sql/ddl/04_metrics_15m.sql: the
@@ -101,7 +113,8 @@ current_window AS (
         b.bucket_min AS window_min,
         b.bucket_max AS window_max,
         b.bucket_low AS window_low,
-        b.bucket_high AS window_high
+        b.bucket_high AS window_high,
+        b.bucket_no >= bounds.week_from_no AS with_week
     FROM keyed b
     JOIN bounds ON b.bucket_no BETWEEN bounds.first_tick_no AND bounds.last_tick_no
 ),
@@ -129,6 +142,31 @@ baseline AS (
     JOIN keyed b
       ON b.series_no = c.series_no
      AND b.bucket_no BETWEEN c.tick_no - 672 AND c.tick_no - 1
+    WHERE c.with_week
+    GROUP BY c.series_no, c.tick_no
+),
+early AS (
+    -- The buckets that can start a lookback tick's window (ticks before week_from, see the
+    -- header): a window [t - 672, t - 1] of such a tick starts in the first K positions read
+    -- (K lookback ticks), so its first bucket is one of those or the series' first bucket
+    -- after them. One short list per series instead of the week join's 672 rows a tick.
+    SELECT k.series_no, k.bucket_no
+    FROM keyed k
+    JOIN bounds ON k.bucket_no < bounds.week_from_no - 672
+    UNION ALL
+    SELECT k.series_no, MIN(k.bucket_no)
+    FROM keyed k
+    JOIN bounds ON k.bucket_no >= bounds.week_from_no - 672
+    GROUP BY k.series_no
+),
+lookback_start AS (
+    -- A lookback tick's first baseline bucket, for its baseline_hours.
+    SELECT c.series_no, c.tick_no, MIN(b.bucket_no) AS first_bucket_no
+    FROM current_window c
+    JOIN early b
+      ON b.series_no = c.series_no
+     AND b.bucket_no BETWEEN c.tick_no - 672 AND c.tick_no - 1
+    WHERE NOT c.with_week
     GROUP BY c.series_no, c.tick_no
 ),
 baseline_mad AS (
@@ -195,7 +233,7 @@ SELECT
     c.hour_of_day,
     r.baseline_points,
     r.baseline_buckets,
-    (c.tick_no - r.first_bucket_no) / 4 AS baseline_hours,
+    (c.tick_no - COALESCE(r.first_bucket_no, ls.first_bucket_no)) / 4 AS baseline_hours,
     r.mean_centre,
     r.std_spread,
     r.median_centre,
@@ -218,6 +256,7 @@ SELECT
 FROM current_window c
 JOIN series k ON k.series_no = c.series_no
 LEFT JOIN baseline r ON r.series_no = c.series_no AND r.tick_no = c.tick_no
+LEFT JOIN lookback_start ls ON ls.series_no = c.series_no AND ls.tick_no = c.tick_no
 LEFT JOIN baseline_mad rm ON rm.series_no = c.series_no AND rm.tick_no = c.tick_no
 LEFT JOIN seasonal s ON s.series_no = c.series_no AND s.tick_no = c.tick_no
 LEFT JOIN seasonal_mad sm ON sm.series_no = c.series_no AND sm.tick_no = c.tick_no

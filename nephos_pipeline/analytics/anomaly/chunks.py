@@ -41,8 +41,9 @@ def plan(series: pd.DataFrame, first_tick: datetime, last_tick: datetime, chunki
     per_host = series.groupby("instance_id", sort=True).size()
     hosts = list(per_host.index)
     chunks: list[Chunk] = []
-    for i in range(0, len(hosts), chunking.instances):
-        group = tuple(str(h) for h in hosts[i:i + chunking.instances])
+    size = chunking.tick_instances if first_tick == last_tick else chunking.instances  # see settings.Chunking
+    for i in range(0, len(hosts), size):
+        group = tuple(str(h) for h in hosts[i:i + size])
         n_series = int(per_host.loc[list(group)].sum())
         ticks_per_slice = max(1, chunking.rows // max(1, n_series))
         start = first_tick
@@ -71,7 +72,8 @@ def flag_range(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick:
     of series scored.
 
     Each chunk is scored from ``LOOKBACK_TICKS`` before its slice, because persistence rules
-    read a series' previous windows; only the slice's own rows are kept. Levels (tick,
+    read a series' previous windows; only the slice's own rows are kept, and the lookback
+    rows get the week baseline only if the detector reads it there. Levels (tick,
     instance_id, metric, value) are kept only for series with an incident: those in
     ``watched`` (open before the range) and those flagged so far. Slices of one host group
     run in time order, so a series flagged in one slice has its levels kept from then on.
@@ -85,8 +87,10 @@ def flag_range(warehouse: Warehouse, conn: Any, first_tick: datetime, last_tick:
     seasonal = config.needs_seasonal  # the hour-of-day baseline is about a third of the SQL's work
     lookback = detector.LOOKBACK_TICKS * TICK
     for chunk in plan_range(warehouse, conn, first, last, chunking):
+        # Lookback rows feed persistence masks only: most detectors read no week baseline there.
+        week_from = None if config.lookback_reads_week else chunk.first_tick
         scores = detector.score_ticks(warehouse, conn, chunk.first_tick - lookback, chunk.last_tick,
-                                      chunk.instance_ids, seasonal)
+                                      chunk.instance_ids, seasonal, week_from)
         if scores.empty:
             continue
         hit = detector.flag(scores, config)

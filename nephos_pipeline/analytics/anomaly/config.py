@@ -74,6 +74,17 @@ class DetectorConfig:
         return (self.method == "seasonal_mad" or self.seasonal_z is not None or self.step_ratio is not None
                 or self.drop_seasonal_ratio is not None)
 
+    @property
+    def lookback_reads_week(self) -> bool:
+        """Do the rows scored before a range (``detector.LOOKBACK_TICKS``) need the week
+        baseline (median, MAD, means, spreads, peaks)? Those rows are read only through
+        ``shifts.persistent`` and ``shifts.earlier``: the step path's masks read window
+        values, ``baseline_hours`` and the same-hour columns; the seasonal path's spread
+        floor also reads ``median_centre``. Without it the scoring SQL skips the week join
+        for those rows (``week_from``); ``test_lookback_columns.py`` fails if a rule starts
+        reading the week there."""
+        return self.seasonal_z is not None
+
 
 SEED_RULE = DetectorConfig(name="seed_3sigma", method="mean_std", z_threshold=3.0, statistic="extreme")
 ROLLING_MAD = DetectorConfig(name="rolling_median_mad", method="median_mad", z_threshold=3.5)

@@ -61,15 +61,21 @@ def score_ticks(
     range_end: datetime,
     instance_ids: Sequence[str] | None = None,
     with_seasonal: bool = True,
+    week_from: datetime | None = None,
 ) -> pd.DataFrame:
     """Every method's baseline for each tick in [range_start, range_end] (UTC, naive).
 
     Causal by construction (see the SQL), so one call over a range equals calling it per
     tick. Columns: see ``sql/analytics/anomaly_scores.sql``. ``with_seasonal=False`` skips
     the hour-of-day baseline (NULL columns), which only ``seasonal_mad`` reads.
+    ``week_from``: ticks before it get no week baseline (NULL columns but
+    ``baseline_hours``; the week join and its medians are most of the statement's cost),
+    for lookback ticks a detector reads only through its persistence masks
+    (``DetectorConfig.lookback_reads_week``).
     """
     params = {
         "with_seasonal": 1 if with_seasonal else 0,
+        "week_from": None if week_from is None else _naive_utc(week_from),
         "range_start": _naive_utc(range_start),
         "range_end": _naive_utc(range_end),
         "instance_ids_json": None if instance_ids is None else json.dumps(list(instance_ids)),

@@ -30,6 +30,16 @@ def test_plan_covers_every_host_and_tick_exactly_once():
     assert max(len(c.instance_ids) * 6 * ((c.last_tick - c.first_tick) / chunks.TICK + 1) for c in plan) <= 40
 
 
+def test_one_tick_reads_bigger_host_groups():
+    series = pd.DataFrame({"instance_id": [f"i-{n:03d}" for n in range(10) for _ in range(6)],
+                           "metric": [f"m{k}" for _ in range(10) for k in range(6)]})
+    first = datetime(2026, 3, 1)
+    setting = Chunking(instances=3, rows=10**6, tick_instances=5)
+    assert [len(c.instance_ids) for c in chunks.plan(series, first, first, setting)] == [5, 5]
+    assert [len(c.instance_ids) for c in chunks.plan(series, first, first + chunks.TICK, setting)] == [3, 3, 3, 1]
+    assert Chunking.from_env({"NEPHOS_CHUNK_TICK_INSTANCES": "7"}).tick_instances == 7
+
+
 def test_bad_setting_is_a_clear_error():
     assert Chunking.from_env({"NEPHOS_CHUNK_INSTANCES": "25"}).instances == 25
     with pytest.raises(ValueError, match="NEPHOS_CHUNK_ROWS"):
@@ -61,6 +71,26 @@ def test_chunked_flags_equal_one_statement(fleet_warehouse):
 
     assert set(zip(levels_big.instance_id, levels_big.metric, strict=True)) == set(first_flag.index)
     pd.testing.assert_frame_equal(after_first_flag(levels_small), after_first_flag(levels_big), check_dtype=False)
+
+
+@pytest.mark.parametrize("config", detector.COMPARED, ids=lambda c: c.name)
+def test_every_detector_flags_as_one_full_statement(loaded_fleet_dir, tmp_path, config):
+    """Chunks score their lookback ticks without the week baseline unless the detector
+    reads it there (``lookback_reads_week``): same flags as one statement scoring every
+    column of every tick, for every compared detector."""
+    from nephos_pipeline_tests.analytics.conftest import clone
+
+    end = END.replace(tzinfo=None, minute=0)
+    first, last = end - timedelta(hours=30) + chunks.TICK, end
+    wh = clone(loaded_fleet_dir, tmp_path / "warehouse")
+    with wh.connection() as conn:
+        scores = detector.score_ticks(wh, conn, first - detector.LOOKBACK_TICKS * chunks.TICK, last)
+        whole = detector.flag(scores, config)
+        whole = whole[whole["tick"] >= pd.Timestamp(first)].reset_index(drop=True)
+        # 16-tick slices: a slice boundary (lookback ticks scored without the week) every 4 hours.
+        got, _, _ = chunks.flag_range(wh, conn, first, last, config, Chunking(instances=4, rows=4 * 6 * 16))
+    assert len(whole) >= 1
+    pd.testing.assert_frame_equal(got, whole, check_dtype=False)
 
 
 def test_chunked_findings_equal_unchunked(fleet_warehouse):
