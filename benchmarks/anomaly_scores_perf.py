@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nephos_pipeline.analytics.anomaly.detector import DEFAULT, flag, score_ticks
+from nephos_pipeline.analytics.anomaly.detector import DEFAULT, MEDIAN_TICKS, flag, score_ticks
 from nephos_pipeline.ingest import buckets
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse.local import LocalWarehouse
@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--reference", action="store_true", help="A/B against the per-tick definition")
     parser.add_argument("--lookback", type=int, default=0,
                         help="the first N ticks are lookback: no week medians (as anomaly/chunks.py scores them)")
+    parser.add_argument("--median-ticks", type=int, default=MEDIAN_TICKS,
+                        help="ticks sharing one week median (1: per tick, as the reference computes it)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     warehouse = LocalWarehouse(path=tempfile.mkdtemp(prefix="nephos-perf-"))
@@ -73,12 +75,15 @@ def main() -> None:
             started = time.perf_counter()
             cpu = _cpu()
             week_from = (begin + timedelta(minutes=15 * args.lookback)).to_pydatetime() if args.lookback else None
-            scores = score_ticks(warehouse, conn, begin.to_pydatetime(), end.to_pydatetime(), week_from=week_from)
+            scores = score_ticks(warehouse, conn, begin.to_pydatetime(), end.to_pydatetime(), week_from=week_from,
+                                 median_ticks=args.median_ticks)
             elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
             flagged = flag(scores, DEFAULT)
             print(f"run {attempt}: {args.ticks} tick(s) x {args.instances} x {len(METRICS)} series: "
                   f"{len(scores):,} score rows, {len(flagged)} flagged, {elapsed:.2f} s wall, {cpu:.2f} s CPU")
             if args.reference:
+                if args.median_ticks != 1:
+                    parser.error("--reference compares the per-tick definition: use --median-ticks 1")
                 reference_ab(warehouse, conn, begin.to_pydatetime(), end.to_pydatetime(), scores)
 
 
@@ -89,7 +94,8 @@ def _cpu() -> float:
 
 def reference_ab(warehouse: LocalWarehouse, conn: object, begin: object, end: object, shipped: pd.DataFrame) -> None:
     """The shipped statement against its per-tick definition: CPU (all threads), wall, same rows."""
-    params = {"with_seasonal": 1, "week_from": None, "range_start": begin, "range_end": end, "instance_ids_json": None}
+    params = {"with_seasonal": 1, "week_from": None, "median_ticks": 1, "range_start": begin, "range_end": end,
+              "instance_ids_json": None}
     for name, sql in (("shipped", load_sql("analytics/anomaly_scores.sql")), ("reference", REFERENCE.read_text())):
         cpu, wall = _cpu(), time.perf_counter()
         rows = warehouse.query(sql, params, conn)

@@ -23,6 +23,12 @@ from dagster import HourlyPartitionsDefinition, TimeWindowPartitionsDefinition
 from nephos_pipeline.clock import PARTITION_FMT as FMT
 
 # The length of each definition's window, by its attribute name on Partitions.
+# Quarters per run of an anomaly backfill (anomaly_insights and batch_alerts, one job): two
+# days. Why not 7: a run's process grew with its range (1,000 hosts: 1,271 MB for 1 day,
+# 1,785 MB for 2, 3,012 MB for 7, memory the embedded warehouse keeps outside its cap), and
+# each run is its own process, so 2-day runs keep a 7-day backfill under 2 GB in 4 runs
+# (docs/benchmarks.md, "Daily week medians").
+ANOMALY_QUARTERS_PER_RUN = 192
 STEPS = {"hourly": timedelta(hours=1), "hourly_open": timedelta(hours=1), "quarter_hourly": timedelta(minutes=15),
          "six_hourly": timedelta(hours=6)}
 

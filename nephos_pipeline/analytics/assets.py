@@ -28,7 +28,7 @@ from nephos_pipeline.insights.llm.base import Narrator
 from nephos_pipeline.insights.store import save_findings
 from nephos_pipeline.orchestration.freshness import FRESHNESS
 from nephos_pipeline.orchestration.pools import pool
-from nephos_pipeline.partitions import Partitions, window_of
+from nephos_pipeline.partitions import ANOMALY_QUARTERS_PER_RUN, Partitions, window_of
 from nephos_pipeline.settings import warehouse_kinds
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import Warehouse
@@ -51,7 +51,7 @@ def build_analytics_assets(parts: Partitions) -> list[AssetsDefinition]:
 
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.quarter_hourly,
            deps=["metrics", "alerts", "instances", metric_rollups],
-           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672),
+           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=ANOMALY_QUARTERS_PER_RUN),
            pool=pool("anomaly_insights"), freshness_policy=FRESHNESS["anomaly_insights"],
            description="Each 15-minute window against a trailing 7-day seasonal baseline; one insight per incident; "
                        "live hosts that stopped reporting.")

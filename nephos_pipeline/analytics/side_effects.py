@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy, Mat
 from nephos_pipeline.insights.batch_alerts import raise_batch_alerts
 from nephos_pipeline.insights.store import archive_expired
 from nephos_pipeline.orchestration.pools import pool
-from nephos_pipeline.partitions import Partitions, window_of
+from nephos_pipeline.partitions import ANOMALY_QUARTERS_PER_RUN, Partitions, window_of
 from nephos_pipeline.settings import warehouse_kinds
 from nephos_pipeline.warehouse import Warehouse
 
@@ -26,7 +26,7 @@ def build_side_effect_assets(parts: Partitions) -> list[AssetsDefinition]:
     kinds = warehouse_kinds()
 
     @asset(group_name=GROUP, kinds=kinds, partitions_def=parts.quarter_hourly, deps=["anomaly_insights"],
-           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=672), pool=pool("batch_alerts"),
+           backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=ANOMALY_QUARTERS_PER_RUN), pool=pool("batch_alerts"),
            description="High and critical anomalies of the window as ALERTS rows (SOURCE = 'batch').")
     def batch_alerts(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         start, end = window_of(context)

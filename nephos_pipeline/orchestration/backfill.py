@@ -3,7 +3,7 @@
 ``dagster job backfill`` ignores backfill policies (30 days of anomaly partitions become
 2,880 runs) and needs the daemon. This plans the same runs the UI's asset backfill would:
 one run per job and chunk of partitions, the chunk size taken from the assets' backfill
-policies (extract/load: the whole range; anomaly: 672 quarters; pattern: 168 hours;
+policies (extract/load: the whole range; anomaly: 192 quarters; pattern: 168 hours;
 prediction and summary: 28 six-hour windows), and executes them one after another in
 this process with the project's own jobs, against the configured DynamoDB and warehouse.
 Each run is recorded in the Dagster instance with its job name, its partition range and

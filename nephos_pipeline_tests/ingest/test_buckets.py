@@ -46,7 +46,7 @@ RAW_BUCKETS = """buckets AS (
         PERCENTILE_DISC(0.2) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_low,
         PERCENTILE_DISC(0.8) WITHIN GROUP (ORDER BY m.VALUE) AS bucket_high
     FROM METRICS m
-    WHERE m.TS > DATEADD('minute', -15, DATEADD('day', -7, %(range_start)s::TIMESTAMP_NTZ))
+    WHERE m.TS > DATEADD('minute', -15 * %(median_ticks)s, DATEADD('day', -7, %(range_start)s::TIMESTAMP_NTZ))
       AND m.TS <= %(range_end)s::TIMESTAMP_NTZ
       AND ABS(m.VALUE) < 1e150
       AND (
@@ -64,7 +64,8 @@ def raw_scores(wh: LocalWarehouse, conn, first: datetime, last: datetime, instan
     """The scores as they were computed before METRICS_15M (the reference)."""
     sql = load_sql("analytics/anomaly_scores.sql")
     sql = sql[:sql.index("buckets AS (")] + RAW_BUCKETS + sql[sql.index("series AS ("):]  # the CTE after buckets
-    params = {"with_seasonal": 1, "week_from": None, "range_start": first, "range_end": last,
+    params = {"with_seasonal": 1, "week_from": None, "median_ticks": detector.MEDIAN_TICKS,
+              "range_start": first, "range_end": last,
               "instance_ids_json": None if instance_ids is None else pd.Series(instance_ids).to_json(orient="values")}
     scores = wh.query(sql, params, conn)
     scores["tick"] = pd.to_datetime(scores["tick"])

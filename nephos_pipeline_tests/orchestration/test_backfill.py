@@ -40,10 +40,10 @@ def test_ten_days_plan_a_handful_of_runs_sized_by_the_backfill_policies():
         "sync_instances_job": [0],  # instances + rollup views: unpartitioned
         "sync_hourly_job": [240],  # single-run policy: the whole range at once
         "pattern_job": [168, 72],  # at most 168 hours per run
-        "anomaly_job": [672, 288],  # at most 672 quarters per run
+        "anomaly_job": [192] * 5,  # at most 192 quarters (2 days) per run: partitions.ANOMALY_QUARTERS_PER_RUN
         "prediction_job": [28, 12],  # predictions + summary: at most 28 six-hour windows
     }
-    assert len(runs) == 8
+    assert len(runs) == 11
     assert [s.name for s in select_stages(["summary", "sync"])] == ["sync", "sync", "summary"]
     with pytest.raises(ValueError, match="unknown --assets"):
         select_stages(["everything"])

@@ -43,6 +43,15 @@
 -- which detectors do; anomaly/chunks.py passes its slice's first tick otherwise). The week
 -- join and its two medians are most of this statement, and a quarter scores 9 ticks for 1
 -- of its own. NULL: every tick gets everything.
+-- median_ticks (1 or more): the week median and its MAD (median_centre, mad_spread) are
+-- taken at the first tick of each block of median_ticks ticks (blocks aligned on the
+-- epoch: 4 is an hour, 96 a UTC day, the shipped default) and shared by the block's ticks:
+-- for a tick T of a block starting at tick A they are over the 672 buckets before A, not
+-- before T. Why: those two medians over tick x 672 values were about 80 percent of a
+-- range's cost (Snowflake's MEDIAN takes no sliding frame, so they cannot slide), and a
+-- week's median moves slowly (a level shift moves it only after half a week); the other
+-- week columns stay exact per tick. 1 gives the per-tick definition (the tests compare it
+-- with their reference copy).
 -- NaN and infinite values are ignored (ABS(NaN) compares greater than any number).
 WITH bounds AS (
     SELECT
@@ -70,7 +79,7 @@ buckets AS (
         b.BUCKET_LOW AS bucket_low,
         b.BUCKET_HIGH AS bucket_high
     FROM METRICS_15M b
-    WHERE b.BUCKET_NO >= CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_start)s::TIMESTAMP_NTZ) / 900000) - 672
+    WHERE b.BUCKET_NO >= CEIL(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_start)s::TIMESTAMP_NTZ) / 900000) - 672 - (%(median_ticks)s - 1)
       AND b.BUCKET_NO <= FLOOR(DATEDIFF('millisecond', '1970-01-01'::TIMESTAMP_NTZ, %(range_end)s::TIMESTAMP_NTZ) / 900000)
       AND (
           %(instance_ids_json)s IS NULL
@@ -131,7 +140,6 @@ baseline AS (
             (SUM(b.ss) - SUM(b.s) * SUM(b.s) / SUM(b.n)) / NULLIF(SUM(b.n) - 1, 0),
             0
         )) AS std_spread,
-        MEDIAN(b.bucket_mean) AS median_centre,
         AVG(b.bucket_high) AS peak_mean,
         STDDEV_SAMP(b.bucket_high) AS peak_std,
         AVG(b.bucket_low) AS trough_mean,
@@ -169,16 +177,37 @@ lookback_start AS (
     WHERE NOT c.with_week
     GROUP BY c.series_no, c.tick_no
 ),
-baseline_mad AS (
-    SELECT
-        r.series_no,
-        r.tick_no,
-        MEDIAN(ABS(b.bucket_mean - r.median_centre)) AS mad_spread
-    FROM baseline r
+anchors AS (
+    -- The tick each week-baseline tick takes its week median and MAD at: the first tick of
+    -- its block of median_ticks ticks (1: itself; 4: its hour's first). Why: see the header.
+    SELECT DISTINCT
+        c.series_no,
+        c.tick_no,
+        c.tick_no - MOD(c.tick_no - 1, %(median_ticks)s) AS anchor_no
+    FROM current_window c
+    WHERE c.with_week
+),
+week_median AS (
+    SELECT m.series_no, m.anchor_no, MEDIAN(b.bucket_mean) AS median_centre
+    FROM (SELECT DISTINCT series_no, anchor_no FROM anchors) m
     JOIN keyed b
-      ON b.series_no = r.series_no
-     AND b.bucket_no BETWEEN r.tick_no - 672 AND r.tick_no - 1
-    GROUP BY r.series_no, r.tick_no
+      ON b.series_no = m.series_no
+     AND b.bucket_no BETWEEN m.anchor_no - 672 AND m.anchor_no - 1
+    GROUP BY m.series_no, m.anchor_no
+),
+week_mad AS (
+    SELECT m.series_no, m.anchor_no, MEDIAN(ABS(b.bucket_mean - m.median_centre)) AS mad_spread
+    FROM week_median m
+    JOIN keyed b
+      ON b.series_no = m.series_no
+     AND b.bucket_no BETWEEN m.anchor_no - 672 AND m.anchor_no - 1
+    GROUP BY m.series_no, m.anchor_no
+),
+baseline_mad AS (
+    SELECT a.series_no, a.tick_no, m.median_centre, d.mad_spread
+    FROM anchors a
+    JOIN week_median m ON m.series_no = a.series_no AND m.anchor_no = a.anchor_no
+    LEFT JOIN week_mad d ON d.series_no = a.series_no AND d.anchor_no = a.anchor_no
 ),
 seasonal AS (
     -- Same hour of day (by bucket start) on the previous days of the trailing 7: up to 28
@@ -236,7 +265,7 @@ SELECT
     (c.tick_no - COALESCE(r.first_bucket_no, ls.first_bucket_no)) / 4 AS baseline_hours,
     r.mean_centre,
     r.std_spread,
-    r.median_centre,
+    rm.median_centre,
     rm.mad_spread,
     s.seasonal_buckets,
     s.seasonal_centre,

@@ -27,8 +27,8 @@ MEASURED: dict[str, tuple[int, int]] = {
     "collapse/high": (1, 1),
     "peak_novelty/critical": (28, 45),
     "peak_novelty/high": (4, 11),
-    "step_shift/critical": (11, 21),
-    "step_shift/high": (2, 3),
+    "step_shift/critical": (10, 20),
+    "step_shift/high": (3, 4),
 }
 
 

@@ -6,7 +6,10 @@ buckets on the two VARCHAR ids. Detection figures were measured on that version,
 shipped one must give the same rows, column for column (floats to 1e-10: DuckDB adds up
 parallel sums in another order, run to run; ``std_spread`` to 1e-8, as its sum-of-squares
 form cancels about eps x mean^2 / variance, so the order of those sums shows from the
-tenth digit even between two runs of the same statement). The fleet is the simulated week with its planted
+tenth digit even between two runs of the same statement). The shipped default shares one
+week median and MAD per hour (``detector.MEDIAN_TICKS``); with ``median_ticks=1`` it is the
+per-tick definition, and the last test checks the hourly one against medians computed here
+from the buckets. The fleet is the simulated week with its planted
 incidents, made harder the way real fleets are: a host silent for three hours, a metric
 missing for a day, a late row re-bucketed into an old window, and a host that joined two
 days ago (a baseline shorter than 672 buckets) next to one with eight days of history.
@@ -87,7 +90,7 @@ def rough_fleet(loaded_fleet_dir, tmp_path_factory):
 def test_scores_equal_the_per_tick_definition(rough_fleet, seasonal):
     wh, hosts = rough_fleet
     with wh.connection() as conn:
-        got = detector.score_ticks(wh, conn, FIRST, LAST, with_seasonal=seasonal)
+        got = detector.score_ticks(wh, conn, FIRST, LAST, with_seasonal=seasonal, median_ticks=1)
         want = reference_scores(wh, conn, FIRST, LAST, seasonal=seasonal)
     assert len(got) == len(want) > 80 * 6 * len(hosts)  # the newcomer's rows included
     assert set(got.instance_id) == set(hosts) | {"i-newcomer", "i-veteran"}
@@ -100,7 +103,45 @@ def test_one_host_unaligned_range_equals_the_definition(rough_fleet):
     wh, hosts = rough_fleet
     first, last = FIRST + timedelta(minutes=7), LAST - timedelta(minutes=7)
     with wh.connection() as conn:
-        got = detector.score_ticks(wh, conn, first, last, [hosts[0], "i-newcomer", "i-veteran"])
+        got = detector.score_ticks(wh, conn, first, last, [hosts[0], "i-newcomer", "i-veteran"], median_ticks=1)
         want = reference_scores(wh, conn, first, last, [hosts[0], "i-newcomer", "i-veteran"])
     assert len(got) == len(want) and set(got.instance_id) == {hosts[0], "i-newcomer", "i-veteran"}
     assert_same(got, want)
+
+
+def test_week_median_is_shared_by_the_ticks_of_a_block(rough_fleet):
+    """Default scoring: median_centre and mad_spread of tick T are those of the 672 buckets
+    before the first tick of T's block of ``detector.MEDIAN_TICKS`` (computed here with
+    numpy from METRICS_15M); every other column is the per-tick definition's. The range
+    starts on a block's last tick, so its first median reaches back before the range's own
+    trailing week (the buckets the statement reads must include them)."""
+    wh, hosts = rough_fleet
+    block = detector.MEDIAN_TICKS
+    ids = [hosts[0], hosts[2], "i-newcomer", "i-veteran"]
+    first_no = (_tick_no(LAST) - 24) // block * block  # a block's last tick, 6 to 6 h + a block before LAST
+    first = pd.Timestamp(0).to_pydatetime() + timedelta(minutes=15 * first_no)
+    with wh.connection() as conn:
+        got = detector.score_ticks(wh, conn, first, LAST, ids)
+        exact = detector.score_ticks(wh, conn, first, LAST, ids, median_ticks=1)
+        kept = wh.query("SELECT INSTANCE_ID, METRIC, BUCKET_NO, BUCKET_MEAN FROM METRICS_15M", None, conn)
+    assert block > 1 and len(got) == len(exact) > 20 * 6
+    assert (_tick_no(got.tick.min()) - 1) % block == block - 1  # the range starts on a block's last tick
+    rest = got.columns.difference(["median_centre", "mad_spread", "std_spread"])
+    pd.testing.assert_frame_equal(got[rest], exact[rest], check_dtype=False, rtol=1e-10, atol=1e-12)
+    series = {key: frame.set_index("bucket_no")["bucket_mean"].astype(float).sort_index()
+              for key, frame in kept.groupby(["instance_id", "metric"])}
+    medians, mads = [], []
+    for row in got.itertuples():
+        tick_no = _tick_no(row.tick)
+        anchor = tick_no - (tick_no - 1) % block
+        values = series[(row.instance_id, row.metric)].loc[anchor - 672: anchor - 1].to_numpy()
+        centre = np.median(values) if len(values) else np.nan
+        medians.append(centre)
+        mads.append(np.median(np.abs(values - centre)) if len(values) else np.nan)
+    np.testing.assert_allclose(got["median_centre"], medians, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got["mad_spread"], mads, rtol=1e-10, atol=1e-12)
+    assert (np.abs(np.asarray(medians) - exact["median_centre"].to_numpy()) > 1e-9).any()  # not the per-tick one
+
+
+def _tick_no(moment) -> int:
+    return int((pd.Timestamp(moment) - pd.Timestamp(0)) / pd.Timedelta(minutes=15))
