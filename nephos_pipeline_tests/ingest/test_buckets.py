@@ -152,14 +152,21 @@ def test_incremental_buckets_equal_a_rebuild_and_the_late_hour_changed_only_its_
     assert set(kept[kept.bucket_no.between(late_no, late_no + 4)].refreshed_at) == {pd.Timestamp(T0 + timedelta(hours=1))}
 
 
-def test_an_existing_deployment_gets_its_history_bucketed_once(tmp_path):
+def _two_hours_of_one_host(tmp_path) -> LocalWarehouse:
+    """A warehouse with 120 one-minute CPU rows of one host in METRICS, values 0..119."""
     wh = LocalWarehouse(path=str(tmp_path / "wh"))
     ensure_schema(wh)
     ts = pd.date_range("2026-03-01 00:01", periods=120, freq="1min")
     frame = pd.DataFrame({"INSTANCE_ID": "i-1", "TS": ts, "METRIC": "cpu_usage", "VALUE": range(120),
                           "LOADED_AT": ts[0]})
     with wh.connection() as conn:
-        wh.write_frame(conn, frame, "METRICS")  # loaded before METRICS_15M existed
+        wh.write_frame(conn, frame, "METRICS")
+    return wh
+
+
+def test_an_existing_deployment_gets_its_history_bucketed_once(tmp_path):
+    wh = _two_hours_of_one_host(tmp_path)
+    with wh.connection() as conn:  # METRICS loaded before METRICS_15M existed
         wh.execute("DROP TABLE METRICS_15M", None, conn)
         wh.execute("DELETE FROM NEPHOS_SCHEMA_VERSION", None, conn)
     schema_module._applied.clear()
@@ -172,13 +179,8 @@ def test_an_existing_deployment_gets_its_history_bucketed_once(tmp_path):
 
 def test_a_deployment_with_metrics_15m_gets_its_report_buckets(tmp_path):
     """REPORTS_15M came after METRICS_15M: a deployment that has the one gets the other filled."""
-    wh = LocalWarehouse(path=str(tmp_path / "wh"))
-    ensure_schema(wh)
-    ts = pd.date_range("2026-03-01 00:01", periods=120, freq="1min")
-    frame = pd.DataFrame({"INSTANCE_ID": "i-1", "TS": ts, "METRIC": "cpu_usage", "VALUE": range(120),
-                          "LOADED_AT": ts[0]})
+    wh = _two_hours_of_one_host(tmp_path)
     with wh.connection() as conn:
-        wh.write_frame(conn, frame, "METRICS")
         buckets.rebuild(wh, conn)
         wh.execute("DROP TABLE REPORTS_15M", None, conn)
         wh.execute("DELETE FROM NEPHOS_SCHEMA_VERSION", None, conn)
@@ -187,4 +189,5 @@ def test_a_deployment_with_metrics_15m_gets_its_report_buckets(tmp_path):
     with wh.connection() as conn:
         got = wh.query("SELECT BUCKET_NO, REPORTS, FIRST_TS, LAST_TS FROM REPORTS_15M ORDER BY BUCKET_NO", None, conn)
     assert got.reports.tolist() == [15] * 8
-    assert got.first_ts.iloc[0] == ts[0] and got.last_ts.iloc[-1] == ts[-1]
+    first = pd.Timestamp("2026-03-01 00:01")
+    assert got.first_ts.iloc[0] == first and got.last_ts.iloc[-1] == first + pd.Timedelta(minutes=119)
