@@ -41,7 +41,8 @@ from nephos_pipeline.partitions import ANOMALY_QUARTERS_PER_RUN
 
 #: Peak RSS of every step stays under 2 GB at 1,000 hosts with this cap (measured: the
 #: pattern hour 2,015 MB, the anomaly backfill 1,978 MB); uncapped, the pattern steps
-#: reached 2.5-2.7 GB. 1GB is too little: a scoring chunk's exact medians cannot spill.
+#: reached 2.5-2.7 GB. 1GB failed the backfill with per-tick medians (they cannot spill);
+#: with daily medians a 7-day run passed at 1GB, slower (docs/benchmarks.md).
 MEMORY_CAP = "1.5GB"
 
 START = datetime(2026, 2, 1)
