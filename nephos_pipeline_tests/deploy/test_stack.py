@@ -7,7 +7,7 @@ coordinator with pools at run granularity, run monitoring and run retries. One t
 phases, because starting the stack is most of its cost:
 
 1. a schedule tick (``anomaly_schedule``, started as if 16 minutes ago) launches its run;
-   a backfill of 673 anomaly quarters becomes two runs (672 per run, the asset's backfill
+   a backfill of 193 anomaly quarters becomes two runs (192 per run, the asset's backfill
    policy); all complete, one after another (one pool);
 2. with the warehouse held busy by this test (another process holding the DuckDB file):
    ``pattern_job`` fails after its 30 s busy timeout - a transient failure - and is retried
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from nephos_pipeline.partitions import ANOMALY_QUARTERS_PER_RUN
 from nephos_pipeline.sql_files import load_sql
 from nephos_pipeline.warehouse import LocalWarehouse
 from nephos_pipeline.warehouse.schema import ensure_schema
@@ -180,8 +181,9 @@ def test_deployment_stack(tmp_path: Path, dynamodb_tables: DynamoDBTables, monke
             procs.start("daemon", stack.local_command(services["daemon"]["command"], 0, workspace), env)
 
             # -- phase 1: a schedule tick and a two-run job backfill ----------------------------
-            # 673 quarters: anomaly_insights backfills at most 672 per run (its backfill policy), so two runs.
-            quarters = [(hour - timedelta(minutes=15 * i)).strftime(FMT) for i in range(673, 0, -1)]
+            # One quarter more than anomaly_insights backfills per run (its backfill policy), so two runs.
+            per_run = ANOMALY_QUARTERS_PER_RUN
+            quarters = [(hour - timedelta(minutes=15 * i)).strftime(FMT) for i in range(per_run + 1, 0, -1)]
             backfill = gql(LAUNCH_BACKFILL, {"params": {
                 "selector": {"partitionSetName": "anomaly_job_partition_set",
                              "repositorySelector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}},
